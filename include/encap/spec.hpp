@@ -1,0 +1,414 @@
+// encap/spec.hpp — the same stacks, parsed at run time from text, for tools and
+// configuration files:
+//
+//   ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre      GRE over IPsec, tunnel mode
+//   ipv6/udp/esp(aes-128-gcm-16)/ipv4                NAT-T, IPv4 in IPv6
+//
+// Parsing produces the layer_rule array the typed stacks produce, so every calculator
+// gives the same answer either way. Setup-time code: it allocates and returns errors
+// that point at the offending token and list what would be valid.
+#pragma once
+
+#include <charconv>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/suites.hpp"
+#include "layering.hpp"
+#include "layers/esp.hpp"
+#include "layers/ethernet.hpp"
+#include "layers/geneve.hpp"
+#include "layers/gre.hpp"
+#include "layers/ip.hpp"
+#include "layers/l2tpv3.hpp"
+#include "layers/macsec.hpp"
+#include "layers/mpls.hpp"
+#include "layers/pppoe.hpp"
+#include "layers/udp.hpp"
+#include "layers/vxlan.hpp"
+#include "layers/wireguard.hpp"
+#include "sizing.hpp"
+
+namespace encap {
+inline namespace v0 {
+
+struct spec_error {
+  std::size_t offset = 0;  // byte offset of the offending token in the spec
+  std::size_t length = 0;
+  std::string message;
+
+  // "message", then the spec with a caret line under the token.
+  std::string format(std::string_view spec) const {
+    std::string out = "error: " + message + "\n  " + std::string(spec) + "\n  ";
+    out.append(offset, ' ');
+    out.append(length ? length : 1, '^');
+    return out;
+  }
+};
+
+struct stack_spec {
+  std::vector<layer_rule> rules;    // outermost first, in context: input to every calculator
+  std::vector<esp_mode> modes;      // per layer; meaningful for ESP layers
+  std::string text;                 // canonical spelling
+
+  operator rule_span() const noexcept { return rules; }  // NOLINT: a spec is its rules
+};
+
+struct spec_result {
+  std::optional<stack_spec> spec;
+  spec_error error;
+  explicit operator bool() const noexcept { return spec.has_value(); }
+};
+
+namespace detail {
+
+struct token { std::string_view text; std::size_t offset; };
+
+inline std::string join_names(std::uint32_t mask) {
+  std::string s;
+  for (std::size_t k = 0; k < layer_kind_count; ++k)
+    if (mask & (1u << k)) { if (!s.empty()) s += ", "; s += to_string(static_cast<layer_kind>(k)); }
+  return s;
+}
+
+inline std::string cipher_names() {
+  std::string s;
+  for (const auto& c : ciphers) { if (!s.empty()) s += ", "; s += c.name; }
+  return s;
+}
+
+inline std::string integ_names() {
+  std::string s;
+  for (const auto& i : integrities) if (!i.name.empty()) { if (!s.empty()) s += ", "; s += i.name; }
+  return s;
+}
+
+inline std::optional<std::size_t> parse_size(std::string_view v) {
+  std::size_t n = 0;
+  const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (r.ec != std::errc{} || r.ptr != v.data() + v.size()) return std::nullopt;
+  return n;
+}
+
+class parser {
+ public:
+  explicit parser(std::string_view s) : s_(s) {}
+
+  spec_result run() {
+    stack_spec out;
+    std::vector<std::optional<esp_mode>> explicit_mode;
+    std::vector<token> names;
+    std::size_t pos = 0;
+    while (true) {
+      const std::size_t start = pos;
+      while (pos < s_.size() && s_[pos] != '/' && s_[pos] != '(') ++pos;
+      token name{trim(s_.substr(start, pos - start), start)};
+      std::vector<token> args;
+      if (pos < s_.size() && s_[pos] == '(') {
+        const std::size_t close = s_.find(')', pos);
+        if (close == std::string_view::npos) return fail(pos, 1, "unbalanced '(': expected ')'");
+        std::size_t a = pos + 1;
+        while (a <= close) {
+          std::size_t e = a;
+          while (e < close && s_[e] != ',') ++e;
+          const token t = trim(s_.substr(a, e - a), a);
+          if (t.text.empty()) return fail(a, 1, "empty argument");
+          args.push_back(t);
+          a = e + 1;
+        }
+        pos = close + 1;
+        while (pos < s_.size() && s_[pos] == ' ') ++pos;
+        if (pos < s_.size() && s_[pos] != '/') return fail(pos, 1, "expected '/' between layers");
+      }
+      if (name.text.empty()) return fail(name.offset, 1, "empty layer: expected one of " + layer_names());
+      if (out.rules.size() == max_layers) return fail(name.offset, name.text.size(), "too many layers (at most " + std::to_string(max_layers) + ")");
+      std::optional<esp_mode> mode;
+      auto rule = layer(name, args, mode);
+      if (!rule) return {std::nullopt, err_};
+      out.rules.push_back(*rule);
+      explicit_mode.push_back(mode);
+      names.push_back(name);
+      if (pos >= s_.size()) break;
+      ++pos;  // '/'
+    }
+
+    // Modes: as given, else as the next layer shows on the wire (IP follows: tunnel).
+    out.modes.resize(out.rules.size(), esp_mode::tunnel);
+    for (std::size_t i = 0; i < out.rules.size(); ++i) {
+      if (out.rules[i].kind != layer_kind::esp) continue;
+      if (explicit_mode[i]) out.modes[i] = *explicit_mode[i];
+      else if (i + 1 < out.rules.size()) out.modes[i] = is_ip(out.rules[i + 1].kind) ? esp_mode::tunnel : esp_mode::transport;
+    }
+    // Carrying rules and context.
+    for (std::size_t i = 1; i < out.rules.size(); ++i) {
+      const layer_kind o = out.rules[i - 1].kind, in = out.rules[i].kind;
+      if (!may_carry(o, in, out.modes[i - 1])) {
+        std::string m;
+        if (o == layer_kind::esp)
+          m = std::string("esp in ") + (out.modes[i - 1] == esp_mode::tunnel ? "tunnel" : "transport") +
+              " mode cannot carry '" + std::string(to_string(in)) + "'; it carries: " + join_names(payloads_of(o, out.modes[i - 1]));
+        else
+          m = "'" + std::string(to_string(o)) + "' cannot carry '" + std::string(to_string(in)) +
+              "'; it carries: " + join_names(payloads_of(o));
+        return fail(names[i].offset, names[i].text.size(), m);
+      }
+    }
+    place_in_stack(out.rules.data(), out.rules.size());
+    out.text = std::string(s_);
+    return {std::move(out), {}};
+  }
+
+ private:
+  std::string_view s_;
+  spec_error err_;
+
+  token trim(std::string_view t, std::size_t off) const {
+    while (!t.empty() && t.front() == ' ') { t.remove_prefix(1); ++off; }
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    return {t, off};
+  }
+  spec_result fail(std::size_t off, std::size_t len, std::string msg) {
+    err_ = {off, len, std::move(msg)};
+    return {std::nullopt, err_};
+  }
+  std::nullopt_t bad(const token& t, std::string msg) {
+    err_ = {t.offset, t.text.size(), std::move(msg)};
+    return std::nullopt;
+  }
+  static std::string layer_names() {
+    return "ipv4, ipv6, udp, gre, esp, eth, dot1q, qinq, pppoe, mpls, vxlan, geneve, l2tpv3, macsec, wireguard";
+  }
+
+  // key=value or a bare word; returns the value part (empty for a bare word)
+  static std::pair<std::string_view, std::string_view> kv(std::string_view a) {
+    const auto eq = a.find('=');
+    if (eq == std::string_view::npos) return {a, {}};
+    return {a.substr(0, eq), a.substr(eq + 1)};
+  }
+
+  std::optional<std::size_t> number(const token& t, std::string_view v, std::string_view what) {
+    auto n = parse_size(v);
+    if (!n) { bad(t, std::string(what) + " needs a number, got '" + std::string(v) + "'"); }
+    return n;
+  }
+
+  std::optional<layer_rule> no_args(const token& name, const std::vector<token>& args, layer_rule r) {
+    if (!args.empty()) return bad(args[0], "'" + std::string(name.text) + "' takes no arguments");
+    return r;
+  }
+
+  std::optional<layer_rule> layer(const token& name, const std::vector<token>& args, std::optional<esp_mode>& mode) {
+    const std::string_view n = name.text;
+    if (n == "ipv4" || n == "ip4" || n == "ip") return no_args(name, args, ipv4_rule());
+    if (n == "ipv6" || n == "ip6") return no_args(name, args, ipv6_rule());
+    if (n == "udp") return no_args(name, args, udp_rule());
+    if (n == "pppoe") return no_args(name, args, pppoe_rule());
+    if (n == "vxlan") return no_args(name, args, vxlan_rule());
+    if (n == "wireguard" || n == "wg") return no_args(name, args, wireguard_rule());
+    if (n == "dot1q" || n == "vlan") return no_args(name, args, ethernet_rule(1));
+    if (n == "qinq") return no_args(name, args, ethernet_rule(2));
+    if (n == "gre") return gre(args);
+    if (n == "esp") return esp(name, args, mode);
+    if (n == "eth" || n == "ethernet") return eth(args);
+    if (n == "mpls") return mpls(args);
+    if (n == "geneve") return geneve(args);
+    if (n == "l2tpv3") return l2tpv3(args);
+    if (n == "macsec") return macsec(args);
+    return bad(name, "unknown layer '" + std::string(n) + "'; valid layers: " + layer_names());
+  }
+
+  std::optional<layer_rule> gre(const std::vector<token>& args) {
+    gre_opt o = gre_opt::none;
+    for (const auto& a : args) {
+      gre_opt f;
+      if (a.text == "csum" || a.text == "checksum") f = gre_opt::csum;
+      else if (a.text == "key") f = gre_opt::key;
+      else if (a.text == "seq") f = gre_opt::seq;
+      else return bad(a, "unknown GRE option '" + std::string(a.text) + "'; valid: csum, key, seq");
+      if (has(o, f)) return bad(a, "GRE option '" + std::string(a.text) + "' given twice");
+      o = o | f;
+    }
+    return gre_rule(o);
+  }
+
+  std::optional<layer_rule> eth(const std::vector<token>& args) {
+    unsigned tags = 0;
+    for (const auto& a : args) {
+      if (a.text == "vlan" || a.text == "dot1q") ++tags;
+      else if (a.text == "qinq") tags += 2;
+      else return bad(a, "unknown Ethernet option '" + std::string(a.text) + "'; valid: vlan, qinq");
+      if (tags > 2) return bad(a, "at most two VLAN tags (802.1Q, QinQ)");
+    }
+    return ethernet_rule(tags);
+  }
+
+  std::optional<layer_rule> mpls(const std::vector<token>& args) {
+    if (args.empty()) return mpls_rule(1);
+    if (args.size() > 1) return bad(args[1], "mpls takes one argument: the number of labels");
+    auto [k, v] = kv(args[0].text);
+    const std::string_view num = v.empty() ? k : (k == "labels" ? v : std::string_view{});
+    if (num.empty()) return bad(args[0], "mpls takes the number of labels, e.g. mpls(2) or mpls(labels=2)");
+    auto c = number(args[0], num, "mpls labels");
+    if (!c) return std::nullopt;
+    if (*c < 1 || *c > 16) return bad(args[0], "an MPLS stack has 1 to 16 labels");
+    return mpls_rule(static_cast<unsigned>(*c));
+  }
+
+  std::optional<layer_rule> geneve(const std::vector<token>& args) {
+    if (args.empty()) return geneve_rule(0);
+    if (args.size() > 1) return bad(args[1], "geneve takes one argument: option bytes, e.g. geneve(opt=8)");
+    auto [k, v] = kv(args[0].text);
+    const std::string_view num = v.empty() ? k : (k == "opt" || k == "options" ? v : std::string_view{});
+    if (num.empty()) return bad(args[0], "geneve takes option bytes, e.g. geneve(opt=8)");
+    auto c = number(args[0], num, "geneve option bytes");
+    if (!c) return std::nullopt;
+    if (!geneve_options_valid(*c)) return bad(args[0], "GENEVE options are 0..252 bytes in 4-byte units (RFC 8926)");
+    return geneve_rule(*c);
+  }
+
+  std::optional<layer_rule> l2tpv3(const std::vector<token>& args) {
+    std::size_t cookie = 0;
+    bool sublayer = false;
+    for (const auto& a : args) {
+      auto [k, v] = kv(a.text);
+      if (k == "sublayer" && v.empty()) { sublayer = true; continue; }
+      if (k != "cookie") return bad(a, "unknown L2TPv3 option '" + std::string(a.text) + "'; valid: cookie=0|4|8, sublayer");
+      auto c = number(a, v, "cookie");
+      if (!c) return std::nullopt;
+      if (!l2tpv3_cookie_valid(*c)) return bad(a, "an L2TPv3 cookie is 0, 4 or 8 bytes (RFC 3931)");
+      cookie = *c;
+    }
+    return l2tpv3_rule(cookie, sublayer);
+  }
+
+  std::optional<layer_rule> macsec(const std::vector<token>& args) {
+    bool sci = true;
+    for (const auto& a : args) {
+      if (a.text == "sci") sci = true;
+      else if (a.text == "nosci" || a.text == "no-sci") sci = false;
+      else return bad(a, "unknown MACsec option '" + std::string(a.text) + "'; valid: sci, nosci");
+    }
+    return macsec_rule(sci);
+  }
+
+  std::optional<layer_rule> esp(const token& name, const std::vector<token>& args, std::optional<esp_mode>& mode) {
+    std::optional<cipher_id> cipher;
+    integ_id integ = integ_id::unspecified;
+    const token* integ_tok = nullptr;
+    esp_padding pad{};
+    const token* pad_tok = nullptr;
+    for (const auto& a : args) {
+      auto [k, v] = kv(a.text);
+      if (!v.empty() || k == "pad" || k == "tfc") {
+        auto n = number(a, v, std::string(k));
+        if (!n) return std::nullopt;
+        if (k == "pad") pad.extra = *n;
+        else if (k == "tfc") pad.tfc_boundary = *n;
+        else return bad(a, "unknown ESP option '" + std::string(k) + "'; valid: pad=N, tfc=N");
+        pad_tok = &a;
+        continue;
+      }
+      if (k == "tunnel" || k == "transport") {
+        if (mode) return bad(a, "ESP mode given twice");
+        mode = k == "tunnel" ? esp_mode::tunnel : esp_mode::transport;
+        continue;
+      }
+      bool found = false;
+      for (const auto& c : ciphers)
+        if (c.name == k) {
+          if (cipher) return bad(a, "a second cipher '" + std::string(k) + "'; ESP takes one cipher");
+          cipher = c.id; found = true;
+        }
+      for (const auto& i : integrities)
+        if (!i.name.empty() && (i.name == k || alias(k) == i.name)) {
+          if (integ != integ_id::unspecified) return bad(a, "a second integrity algorithm '" + std::string(k) + "'");
+          integ = i.id; integ_tok = &a; found = true;
+        }
+      if (!found)
+        return bad(a, "unknown ESP argument '" + std::string(k) + "'; ciphers: " + cipher_names() +
+                          "; integrity: " + integ_names() + "; options: tunnel, transport, pad=N, tfc=N");
+    }
+    if (!cipher) return bad(name, "esp needs a cipher, e.g. esp(aes-256-gcm-16) or esp(aes-256-cbc,hmac-sha1-96); ciphers: " + cipher_names());
+    const esp_suite s{*cipher, integ};
+    if (const auto e = s.check(); e != suite_error::ok) return bad(integ_tok ? *integ_tok : name, std::string(to_string(e)));
+    switch (check_padding(s, pad)) {
+      case padding_error::ok: break;
+      case padding_error::extra_not_aligned:
+        return bad(*pad_tok, "extra padding must be a multiple of the suite's alignment (" + std::to_string(s.align()) + " bytes)");
+      case padding_error::extra_exceeds_pad_length:
+        return bad(*pad_tok, "extra padding of " + std::to_string(pad.extra) + " bytes would overflow the 255-byte pad length field");
+      case padding_error::tfc_boundary_too_large:
+        return bad(*pad_tok, "TFC boundary must be at most 65535 bytes");
+    }
+    return esp_rule(s, pad);
+  }
+
+  static std::string_view alias(std::string_view k) {
+    if (k == "hmac-sha2-256-128") return "hmac-sha256-128";
+    if (k == "hmac-sha2-384-192") return "hmac-sha384-192";
+    if (k == "hmac-sha2-512-256") return "hmac-sha512-256";
+    if (k == "hmac-sha-1-96" || k == "sha1") return "hmac-sha1-96";
+    return {};
+  }
+};
+
+}  // namespace detail
+
+inline spec_result parse_spec(std::string_view text) { return detail::parser(text).run(); }
+
+// A suite as the spec spells it: "aes-256-gcm-16", "aes-256-cbc,hmac-sha1-96".
+inline std::string to_string(const esp_suite& s) {
+  std::string out(s.c().name);
+  if (s.integ != integ_id::unspecified) { out += ','; out += s.i().name; }
+  return out;
+}
+
+// One layer as the spec spells it (the inverse of parsing, for reports).
+inline std::string to_string(const layer_rule& r, esp_mode mode = esp_mode::tunnel) {
+  std::string out(to_string(r.kind));
+  std::string args;
+  auto arg = [&](const std::string& a) { if (!args.empty()) args += ','; args += a; };
+  switch (r.kind) {
+    case layer_kind::gre: {
+      const auto o = static_cast<gre_opt>(r.param);
+      if (has(o, gre_opt::csum)) arg("csum");
+      if (has(o, gre_opt::key)) arg("key");
+      if (has(o, gre_opt::seq)) arg("seq");
+      break;
+    }
+    case layer_kind::esp:
+      arg(to_string(esp_suite::from_code(r.param)));
+      arg(mode == esp_mode::tunnel ? "tunnel" : "transport");
+      if (r.extra_padding) arg("pad=" + std::to_string(r.extra_padding));
+      if (r.pad_to) arg("tfc=" + std::to_string(r.pad_to));
+      break;
+    case layer_kind::ethernet:
+      for (unsigned i = 0; i < r.param; ++i) arg("vlan");
+      break;
+    case layer_kind::mpls: arg(std::to_string(r.param)); break;
+    case layer_kind::geneve: if (r.param) arg("opt=" + std::to_string(r.param)); break;
+    case layer_kind::l2tpv3:
+      if (r.param & 0xff) arg("cookie=" + std::to_string(r.param & 0xff));
+      if (r.param & 0x100) arg("sublayer");
+      break;
+    case layer_kind::macsec: if (!r.param) arg("nosci"); break;
+    default: break;
+  }
+  if (!args.empty()) out += "(" + args + ")";
+  return out;
+}
+
+inline std::string to_string(const stack_spec& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.rules.size(); ++i) {
+    if (i) out += '/';
+    out += to_string(s.rules[i], s.modes[i]);
+  }
+  return out;
+}
+
+}  // namespace v0
+}  // namespace encap

@@ -1,0 +1,76 @@
+# tunnel-mtu as a user runs it. Figures and their sources:
+#  - GRE over IPsec, AES-256-CBC + HMAC-SHA1-96, MTU 1500: Cisco IOS "plaintext mtu 1438",
+#    DF ping sweep max 1414, MSS 1374, 1496 bytes on the wire (DESIGN.md worked example)
+#  - transport mode: max GRE payload 1434 (DESIGN.md)
+#  - WireGuard over IPv6: wg-quick's MTU 1420 (1500 - 80)
+function(run expect_rc)
+  execute_process(COMMAND ${TOOL} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL expect_rc)
+    message(FATAL_ERROR "tunnel-mtu ${ARGN}: exit ${rc}, expected ${expect_rc}\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+  set(err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect_json key value)
+  string(JSON got GET "${out}" ${key})
+  if(NOT got STREQUAL "${value}")
+    message(FATAL_ERROR "${key}: got ${got}, expected ${value}\n${out}")
+  endif()
+endfunction()
+
+function(expect_match regex text)
+  if(NOT text MATCHES "${regex}")
+    message(FATAL_ERROR "expected /${regex}/ in:\n${text}")
+  endif()
+endfunction()
+
+run(0 --json --mtu 1500 "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre")
+expect_json(esp_plaintext_mtu 1438)
+expect_json(max_inner 1414)
+expect_json(tcp_mss_ipv4 1374)
+expect_json(tcp_mss_ipv6 1354)
+expect_json(wire_size_at_max 1496)
+expect_json(overhead_at_max 82)
+
+run(0 --json --mtu 1500 "ipv4/esp(aes-256-cbc,hmac-sha1-96)/gre")
+expect_json(max_inner 1434)
+
+run(0 --json --mtu 1500 "ipv6/udp/wireguard/ipv4")
+expect_json(max_inner 1420)
+string(JSON t TYPE "${out}" esp_plaintext_mtu)
+if(NOT t STREQUAL "NULL")
+  message(FATAL_ERROR "esp_plaintext_mtu should be null without ESP: ${out}")
+endif()
+
+run(0 --json --mtu 1500 --inner-mtu 1414 "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre")
+expect_json(required_mtu 1496)
+
+# The DF ping sweep on paper: 1414 fits in 1496 bytes, 1415 needs 1512.
+run(0 --mtu 1500 --sweep 1413..1416 "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre")
+expect_match("1414 +1496 +82 +yes" "${out}")
+expect_match("1415 +1512 +97 +no" "${out}")
+expect_match("ESP plaintext MTU +1438" "${out}")
+run(0 --json --mtu 1500 --sweep 1414..1415 "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre")
+string(JSON fits0 GET "${out}" sweep 0 fits)
+string(JSON fits1 GET "${out}" sweep 1 fits)
+if(NOT fits0 STREQUAL "ON" OR NOT fits1 STREQUAL "OFF")
+  message(FATAL_ERROR "sweep fits: ${fits0} ${fits1}\n${out}")
+endif()
+
+# Every suite side by side: the reference row, and GCM-16's 4-byte alignment (1446 = ((1480-32) & ~3) - 2).
+run(0 --table --mtu 1500 "ipv4/esp(aes-128-gcm-16)/ipv4/gre")
+expect_match("aes-256-cbc,hmac-sha1-96 +1438 +1414 +1374" "${out}")
+expect_match("aes-256-gcm-16 +1446 +1422" "${out}")
+expect_match("3des-cbc,hmac-sha1-96 .*\\(legacy\\)" "${out}")
+
+# Bad input: exit 2, a message on stderr naming the problem, nothing on stdout.
+run(2 --mtu 1500 "ipv4/udp/ipv4")
+expect_match("'udp' cannot carry 'ipv4'" "${err}")
+expect_match("\\^\\^\\^\\^" "${err}")
+run(2 --mtu 60 "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre")
+expect_match("MTU 60 is too small for this stack.*at least 88" "${err}")
+run(2 --mtu abc "ipv4/gre")
+run(2 --sweep 10..5 "ipv4/gre")
+run(2 --bogus "ipv4/gre")
+run(2)
