@@ -13,27 +13,96 @@ inline namespace v0 {
 // Every failure the library reports. The name says which check failed.
 enum class errc : std::uint8_t {
   ok = 0,
-  // sizing
+  // sizing and configuration
   mtu_too_small,          // nothing fits the given MTU
-  inner_too_large,        // the inner packet does not fit the path MTU
   size_out_of_range,      // a size parameter is outside what the layer allows
   no_such_layer,          // the stack has no layer of the kind asked about (e.g. no ESP)
-  // configuration
   invalid_suite,          // cipher/integrity combination rejected
-  invalid_key_size,
-  invalid_spec,           // run-time stack spec did not parse
+  invalid_key_size,       // key (+ salt) length does not match the suite
+  unsupported_suite,      // this crypto backend does not implement the suite
+  legacy_suite_refused,   // RFC 8221 MUST NOT: needs an explicit legacy opt-in
+  // buffers
+  no_headroom,            // the frame has too little room in front for the headers
+  no_tailroom,            // the frame has too little room behind for the ESP trailer
+  // encapsulation
+  packet_too_big,         // DF set (or IPv6) and the packet exceeds the tunnel MTU: detail = MTU
+  needs_fragmentation,    // no DF: the caller must fragment to detail = MTU first
+  bad_inner_packet,       // the inner packet is not a well-formed IP packet
+  sequence_exhausted,     // the SA's sequence number space is used up: rekey (RFC 4303 §3.3.3)
+  // decapsulation: IP
+  truncated,              // shorter than its headers say
+  ip_bad_version,
+  ip_bad_header_length,
+  ip_bad_total_length,
+  ip_bad_checksum,
+  ip_fragment,            // a fragment: reassemble before decapsulating
+  ip_unexpected_protocol, // the next-protocol field is not what the stack carries
+  ecn_drop,               // RFC 6040: CE outer with a Not-ECT inner packet must be dropped
+  // decapsulation: UDP / NAT-T
+  udp_bad_length,
+  udp_bad_checksum,
+  nat_keepalive,          // RFC 3948 §2.3 NAT-keepalive: not ESP, drop
+  non_esp_marker,         // RFC 3948 §2.2 non-ESP marker: IKE, hand to the key manager
+  // decapsulation: GRE
+  gre_bad_version,
+  gre_reserved_bits,      // routing present or reserved bits set (RFC 2784 §2.3)
+  gre_bad_checksum,
+  gre_key_mismatch,
+  gre_unexpected_protocol,
+  // decapsulation: ESP
+  esp_unknown_spi,
+  esp_replayed,           // already received (RFC 4303 §3.4.3)
+  esp_too_old,            // left of the anti-replay window
+  esp_bad_length,         // ciphertext not a multiple of the alignment, or too short
+  esp_bad_icv,            // integrity check failed: nothing was released
+  esp_bad_pad_length,     // pad length runs past the payload
+  esp_bad_padding,        // padding bytes are not 1, 2, 3, ... (RFC 4303 §2.4)
+  esp_bad_next_header,    // next header is not what the stack carries
+  esp_dummy_packet,       // next header 59: a TFC dummy packet, drop silently (RFC 4303 §2.6)
 };
 
 constexpr const char* to_string(errc e) noexcept {
   switch (e) {
     case errc::ok: return "ok";
     case errc::mtu_too_small: return "MTU too small to carry any inner packet";
-    case errc::inner_too_large: return "inner packet does not fit the path MTU";
     case errc::size_out_of_range: return "size out of range";
     case errc::no_such_layer: return "the stack has no such layer";
     case errc::invalid_suite: return "invalid ESP suite";
-    case errc::invalid_key_size: return "invalid key size";
-    case errc::invalid_spec: return "invalid stack spec";
+    case errc::invalid_key_size: return "key size does not match the suite";
+    case errc::unsupported_suite: return "suite not supported by this crypto backend";
+    case errc::legacy_suite_refused: return "legacy algorithm refused (RFC 8221); opt in explicitly";
+    case errc::no_headroom: return "not enough headroom in the frame";
+    case errc::no_tailroom: return "not enough tailroom in the frame";
+    case errc::packet_too_big: return "packet too big for the tunnel MTU (DF set)";
+    case errc::needs_fragmentation: return "packet exceeds the tunnel MTU: fragment it first";
+    case errc::bad_inner_packet: return "inner packet is not a well-formed IP packet";
+    case errc::sequence_exhausted: return "ESP sequence number space exhausted: rekey";
+    case errc::truncated: return "packet truncated";
+    case errc::ip_bad_version: return "IP: bad version";
+    case errc::ip_bad_header_length: return "IPv4: bad header length";
+    case errc::ip_bad_total_length: return "IP: length field does not match the packet";
+    case errc::ip_bad_checksum: return "IPv4: bad header checksum";
+    case errc::ip_fragment: return "IP: fragment (reassemble first)";
+    case errc::ip_unexpected_protocol: return "IP: unexpected next protocol";
+    case errc::ecn_drop: return "ECN: CE on a Not-ECT inner packet (RFC 6040): drop";
+    case errc::udp_bad_length: return "UDP: bad length";
+    case errc::udp_bad_checksum: return "UDP: bad checksum";
+    case errc::nat_keepalive: return "UDP: NAT-keepalive, not ESP";
+    case errc::non_esp_marker: return "UDP: non-ESP marker (IKE), not ESP";
+    case errc::gre_bad_version: return "GRE: unknown version";
+    case errc::gre_reserved_bits: return "GRE: routing or reserved bits set";
+    case errc::gre_bad_checksum: return "GRE: bad checksum";
+    case errc::gre_key_mismatch: return "GRE: key mismatch";
+    case errc::gre_unexpected_protocol: return "GRE: unexpected protocol type";
+    case errc::esp_unknown_spi: return "ESP: unknown SPI";
+    case errc::esp_replayed: return "ESP: replayed sequence number";
+    case errc::esp_too_old: return "ESP: sequence number left of the replay window";
+    case errc::esp_bad_length: return "ESP: bad ciphertext length";
+    case errc::esp_bad_icv: return "ESP: integrity check failed";
+    case errc::esp_bad_pad_length: return "ESP: pad length past the payload";
+    case errc::esp_bad_padding: return "ESP: bad padding bytes";
+    case errc::esp_bad_next_header: return "ESP: unexpected next header";
+    case errc::esp_dummy_packet: return "ESP: dummy packet (next header 59)";
   }
   return "unknown encap error";
 }
@@ -45,10 +114,11 @@ struct [[nodiscard]] result {
   static_assert(std::is_trivially_copyable_v<T>, "result<T> carries plain values");
   T val{};
   errc err = errc::ok;
+  std::uint32_t detail = 0;  // more about the error: the MTU for packet_too_big, the layer for decap errors
 
   constexpr result() = default;
   constexpr result(T v) noexcept : val(v) {}                         // NOLINT: implicit by design
-  constexpr result(errc e) noexcept : err(e) {}                      // NOLINT
+  constexpr result(errc e, std::uint32_t d = 0) noexcept : err(e), detail(d) {}  // NOLINT
   constexpr bool has_value() const noexcept { return err == errc::ok; }
   constexpr explicit operator bool() const noexcept { return has_value(); }
   constexpr errc error() const noexcept { return err; }
@@ -58,7 +128,9 @@ struct [[nodiscard]] result {
   }
   constexpr T value_or(T other) const noexcept { return has_value() ? val : other; }
   constexpr T operator*() const noexcept { return value(); }
-  friend constexpr bool operator==(const result&, const result&) = default;
+  friend constexpr bool operator==(const result& a, const result& b) noexcept {
+    return a.err == b.err && (a.err != errc::ok || a.val == b.val);
+  }
   friend constexpr bool operator==(const result& r, const T& v) noexcept { return r.has_value() && r.val == v; }
   friend constexpr bool operator==(const result& r, errc e) noexcept { return r.err == e; }
 

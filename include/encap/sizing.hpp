@@ -87,17 +87,29 @@ constexpr result<std::size_t> max_payload(const layer_rule& r, std::size_t room)
   return body - r.body_extra;
 }
 
+// The payload after clamped padding (TFC, WireGuard): n rounded up to pad_to, but not
+// past the largest payload the room allows, and never less than n.
+constexpr std::size_t padded_payload(const layer_rule& r, std::size_t n, std::size_t room = unlimited) noexcept {
+  if (r.pad_to <= 1) return n;
+  const auto cap = max_payload(r, room);
+  const std::size_t limit = cap.has_value() ? cap.val : 0;
+  const std::size_t want = round_up(n, r.pad_to);
+  return want < limit ? want : (limit > n ? limit : n);
+}
+
 // Bytes the layer emits for a payload of n bytes with at most `room` available
 // (room only matters for clamped padding; the result may exceed room: it does not fit).
 constexpr std::size_t wire_size(const layer_rule& r, std::size_t n, std::size_t room = unlimited) noexcept {
-  std::size_t p = n;
-  if (r.pad_to > 1) {
-    const auto cap = max_payload(r, room);
-    const std::size_t limit = cap.has_value() ? cap.val : 0;
-    const std::size_t want = round_up(n, r.pad_to);
-    p = want < limit ? want : (limit > n ? limit : n);
-  }
+  const std::size_t p = padded_payload(r, n, room);
   return r.header_size + round_up(p + r.body_extra, r.align) + r.extra_padding + r.trailer_size;
+}
+
+// Buffer space a caller must leave around the inner packet ("room", not overhead):
+// every header in front; behind, the worst-case trailer (alignment padding, extra
+// padding, clamped padding of up to pad_to - 1 bytes, fixed trailer bytes).
+constexpr std::size_t required_headroom(const layer_rule& r) noexcept { return r.header_size; }
+constexpr std::size_t required_tailroom(const layer_rule& r) noexcept {
+  return (r.pad_to > 1 ? r.pad_to - 1 : 0) + (r.align - 1) + r.extra_padding + r.body_extra + r.trailer_size;
 }
 
 using rule_span = std::span<const layer_rule>;
@@ -136,6 +148,17 @@ constexpr std::size_t wire_size(rule_span rules, std::size_t n, std::size_t mtu 
   std::size_t size = n;
   for (std::size_t i = count; i-- > 0;) size = wire_size(rules[i], size, rooms[i]);
   return size;
+}
+
+constexpr std::size_t required_headroom(rule_span rules) noexcept {
+  std::size_t n = 0;
+  for (const auto& r : rules) n += required_headroom(r);
+  return n;
+}
+constexpr std::size_t required_tailroom(rule_span rules) noexcept {
+  std::size_t n = 0;
+  for (const auto& r : rules) n += required_tailroom(r);
+  return n;
 }
 
 constexpr std::size_t overhead(rule_span rules, std::size_t n, std::size_t mtu = unlimited) noexcept {

@@ -142,6 +142,10 @@ class parser {
       if (explicit_mode[i]) out.modes[i] = *explicit_mode[i];
       else if (i + 1 < out.rules.size()) out.modes[i] = is_ip(out.rules[i + 1].kind) ? esp_mode::tunnel : esp_mode::transport;
     }
+    for (std::size_t i = 0; i < out.rules.size(); ++i)
+      if (out.rules[i].kind == layer_kind::esp && out.rules[i].pad_to && out.modes[i] == esp_mode::transport)
+        return fail(names[i].offset, names[i].text.size(),
+                    "TFC padding needs tunnel mode: only an inner IP header says where the payload ends (RFC 4303 §2.7)");
     // Carrying rules and context.
     for (std::size_t i = 1; i < out.rules.size(); ++i) {
       const layer_kind o = out.rules[i - 1].kind, in = out.rules[i].kind;

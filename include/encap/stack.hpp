@@ -74,6 +74,10 @@ struct stack {
     return r;
   }();
 
+  // Buffer room around the inner packet that encapsulation needs (compile-time constants).
+  static constexpr std::size_t headroom = required_headroom(rule_span{rules});
+  static constexpr std::size_t tailroom = required_tailroom(rule_span{rules});
+
   detail::layers_of<Ls...> layers{};
 
   template <std::size_t I>

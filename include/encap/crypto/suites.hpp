@@ -37,7 +37,7 @@ enum class cipher_mode : std::uint8_t { none, cbc, ctr, gcm, ccm, gmac, chacha20
 struct cipher_info {
   cipher_id id;
   std::string_view name;            // spec name
-  std::string_view wireshark_name;  // Wireshark's esp_sa encryption algorithm string
+  std::string_view wireshark_name;  // Wireshark 4.0 esp_sa encryption algorithm; empty: it cannot decrypt this
   cipher_mode mode;
   std::uint16_t ikev2_id;           // IANA IKEv2 Transform Type 1 ID
   std::size_t key_size;             // bytes, without salt
@@ -67,15 +67,15 @@ inline constexpr std::array<cipher_info, 23> ciphers{{
     {cipher_id::aes256_gcm_8, "aes-256-gcm-8", "AES-GCM with 8 octet ICV [RFC4106]", cipher_mode::gcm, 18, 32, 4, 8, 1, 8, true, false, "RFC 4106"},
     {cipher_id::aes256_gcm_12, "aes-256-gcm-12", "AES-GCM with 12 octet ICV [RFC4106]", cipher_mode::gcm, 19, 32, 4, 8, 1, 12, true, false, "RFC 4106"},
     {cipher_id::aes256_gcm_16, "aes-256-gcm-16", "AES-GCM with 16 octet ICV [RFC4106]", cipher_mode::gcm, 20, 32, 4, 8, 1, 16, true, false, "RFC 4106"},
-    {cipher_id::aes128_ccm_8, "aes-128-ccm-8", "AES-CCM with 8 octet ICV [RFC4309]", cipher_mode::ccm, 14, 16, 3, 8, 1, 8, true, false, "RFC 4309"},
-    {cipher_id::aes128_ccm_12, "aes-128-ccm-12", "AES-CCM with 12 octet ICV [RFC4309]", cipher_mode::ccm, 15, 16, 3, 8, 1, 12, true, false, "RFC 4309"},
-    {cipher_id::aes128_ccm_16, "aes-128-ccm-16", "AES-CCM with 16 octet ICV [RFC4309]", cipher_mode::ccm, 16, 16, 3, 8, 1, 16, true, false, "RFC 4309"},
-    {cipher_id::aes256_ccm_8, "aes-256-ccm-8", "AES-CCM with 8 octet ICV [RFC4309]", cipher_mode::ccm, 14, 32, 3, 8, 1, 8, true, false, "RFC 4309"},
-    {cipher_id::aes256_ccm_12, "aes-256-ccm-12", "AES-CCM with 12 octet ICV [RFC4309]", cipher_mode::ccm, 15, 32, 3, 8, 1, 12, true, false, "RFC 4309"},
-    {cipher_id::aes256_ccm_16, "aes-256-ccm-16", "AES-CCM with 16 octet ICV [RFC4309]", cipher_mode::ccm, 16, 32, 3, 8, 1, 16, true, false, "RFC 4309"},
-    {cipher_id::aes128_gmac, "aes-128-gmac", "NULL", cipher_mode::gmac, 21, 16, 4, 8, 1, 16, true, false, "RFC 4543"},
-    {cipher_id::aes256_gmac, "aes-256-gmac", "NULL", cipher_mode::gmac, 21, 32, 4, 8, 1, 16, true, false, "RFC 4543"},
-    {cipher_id::chacha20_poly1305, "chacha20-poly1305", "ChaCha20 with Poly1305 [RFC7634]", cipher_mode::chacha20_poly1305, 28, 32, 4, 8, 1, 16, true, false, "RFC 7634"},
+    {cipher_id::aes128_ccm_8, "aes-128-ccm-8", "", cipher_mode::ccm, 14, 16, 3, 8, 1, 8, true, false, "RFC 4309"},
+    {cipher_id::aes128_ccm_12, "aes-128-ccm-12", "", cipher_mode::ccm, 15, 16, 3, 8, 1, 12, true, false, "RFC 4309"},
+    {cipher_id::aes128_ccm_16, "aes-128-ccm-16", "", cipher_mode::ccm, 16, 16, 3, 8, 1, 16, true, false, "RFC 4309"},
+    {cipher_id::aes256_ccm_8, "aes-256-ccm-8", "", cipher_mode::ccm, 14, 32, 3, 8, 1, 8, true, false, "RFC 4309"},
+    {cipher_id::aes256_ccm_12, "aes-256-ccm-12", "", cipher_mode::ccm, 15, 32, 3, 8, 1, 12, true, false, "RFC 4309"},
+    {cipher_id::aes256_ccm_16, "aes-256-ccm-16", "", cipher_mode::ccm, 16, 32, 3, 8, 1, 16, true, false, "RFC 4309"},
+    {cipher_id::aes128_gmac, "aes-128-gmac", "", cipher_mode::gmac, 21, 16, 4, 8, 1, 16, true, false, "RFC 4543"},
+    {cipher_id::aes256_gmac, "aes-256-gmac", "", cipher_mode::gmac, 21, 32, 4, 8, 1, 16, true, false, "RFC 4543"},
+    {cipher_id::chacha20_poly1305, "chacha20-poly1305", "", cipher_mode::chacha20_poly1305, 28, 32, 4, 8, 1, 16, true, false, "RFC 7634"},
 }};
 
 struct integ_info {
@@ -95,8 +95,8 @@ inline constexpr std::array<integ_info, 9> integrities{{
     {integ_id::none, "none", "NULL", 0, 0, 0, false, "RFC 4303 §3.2"},
     {integ_id::hmac_md5_96, "hmac-md5-96", "HMAC-MD5-96 [RFC2403]", 1, 16, 12, true, "RFC 2403"},
     {integ_id::hmac_sha1_96, "hmac-sha1-96", "HMAC-SHA-1-96 [RFC2404]", 2, 20, 12, false, "RFC 2404"},
-    {integ_id::aes_xcbc_96, "aes-xcbc-96", "MAC-AES-XCBC-96 [RFC3566]", 5, 16, 12, false, "RFC 3566"},
-    {integ_id::aes_cmac_96, "aes-cmac-96", "NULL", 8, 16, 12, false, "RFC 4494"},
+    {integ_id::aes_xcbc_96, "aes-xcbc-96", "", 5, 16, 12, false, "RFC 3566"},
+    {integ_id::aes_cmac_96, "aes-cmac-96", "", 8, 16, 12, false, "RFC 4494"},
     {integ_id::hmac_sha256_128, "hmac-sha256-128", "HMAC-SHA-256-128 [RFC4868]", 12, 32, 16, false, "RFC 4868"},
     {integ_id::hmac_sha384_192, "hmac-sha384-192", "HMAC-SHA-384-192 [RFC4868]", 13, 48, 24, false, "RFC 4868"},
     {integ_id::hmac_sha512_256, "hmac-sha512-256", "HMAC-SHA-512-256 [RFC4868]", 14, 64, 32, false, "RFC 4868"},

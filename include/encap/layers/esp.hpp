@@ -64,6 +64,9 @@ struct esp {
   static_assert(check_padding(Suite::value, Padding::value) != padding_error::extra_exceeds_pad_length,
                 "extra ESP padding plus alignment exceeds the 255-byte pad length field");
 
+  static_assert(Mode::value == esp_mode::tunnel || Padding::value.tfc_boundary == 0,
+                "TFC padding needs tunnel mode: only an inner IP header says where the payload ends (RFC 4303 §2.7)");
+
   static constexpr layer_kind kind = layer_kind::esp;
   static constexpr esp_mode mode = Mode::value;
   static constexpr esp_suite suite = Suite::value;

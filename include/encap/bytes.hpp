@@ -1,0 +1,58 @@
+// encap/bytes.hpp — big-endian loads and stores, and the Internet checksum (RFC 1071)
+// with its incremental update (RFC 1624). Byte-wise: no alignment or aliasing games.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace encap {
+inline namespace v0 {
+
+using byte_span = std::span<std::uint8_t>;
+using const_byte_span = std::span<const std::uint8_t>;
+
+constexpr std::uint16_t load_be16(const std::uint8_t* p) noexcept {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
+constexpr std::uint32_t load_be32(const std::uint8_t* p) noexcept {
+  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+}
+constexpr void store_be16(std::uint8_t* p, std::uint16_t v) noexcept {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
+constexpr void store_be32(std::uint8_t* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<std::uint8_t>(v >> 24);
+  p[1] = static_cast<std::uint8_t>(v >> 16);
+  p[2] = static_cast<std::uint8_t>(v >> 8);
+  p[3] = static_cast<std::uint8_t>(v);
+}
+constexpr void store_be64(std::uint8_t* p, std::uint64_t v) noexcept {
+  store_be32(p, static_cast<std::uint32_t>(v >> 32));
+  store_be32(p + 4, static_cast<std::uint32_t>(v));
+}
+
+// One's-complement sum of 16-bit words (RFC 1071), not yet folded or complemented.
+constexpr std::uint32_t checksum_add(std::uint32_t sum, const std::uint8_t* p, std::size_t n) noexcept {
+  for (; n > 1; n -= 2, p += 2) sum += load_be16(p);
+  if (n) sum += static_cast<std::uint32_t>(p[0]) << 8;
+  return sum;
+}
+constexpr std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+constexpr std::uint16_t internet_checksum(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) noexcept {
+  return checksum_fold(checksum_add(sum, p, n));
+}
+
+// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') when a 16-bit word changes from m to m'.
+constexpr std::uint16_t checksum_update(std::uint16_t hc, std::uint16_t m, std::uint16_t m_new) noexcept {
+  std::uint32_t sum = static_cast<std::uint16_t>(~hc) + static_cast<std::uint32_t>(static_cast<std::uint16_t>(~m)) + m_new;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+
+}  // namespace v0
+}  // namespace encap

@@ -1,0 +1,297 @@
+// encap/endpoint.hpp — a tunnel endpoint: a typed stack driven over real packets: encapsulation writes each
+// layer in front of (and for ESP behind) the inner packet, innermost layer first;
+// decapsulation validates and strips them outermost first and returns the inner packet
+// as a sub-span of the same buffer.
+//
+//   constexpr auto s = ipv4{...} / esp<tunnel, aes256_cbc_hmac_sha1_96>{} / ipv4{...} / gre{};
+//   encap::endpoint t(s, {.mtu = 1500}, &outbound_sa, &inbound_sa);
+//   std::array<std::uint8_t, s.headroom + 1500 + s.tailroom> buf;
+//   frame f(buf, s.headroom, inner_len);   // inner packet copied or received at buf[s.headroom]
+//   auto r = t.encap(f);                   // f now holds the outer packet
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "esp_sa.hpp"
+#include "frame.hpp"
+#include "layers/esp.hpp"
+#include "layers/gre.hpp"
+#include "layers/ipv4.hpp"
+#include "layers/ipv6.hpp"
+#include "layers/udp.hpp"
+#include "result.hpp"
+#include "stack.hpp"
+#include "wire/gre.hpp"
+#include "wire/ip.hpp"
+#include "wire/udp.hpp"
+
+namespace encap {
+inline namespace v0 {
+
+struct tunnel_options {
+  std::size_t mtu = 1500;             // path MTU: the most the outermost layer may emit
+  df_policy df = df_policy::copy;     // outer IPv4 DF: copied from the inner packet (IPv6 inner: set)
+};
+
+struct decap_info {
+  std::uint8_t inner_version = 0;       // 4 or 6
+  std::optional<std::uint32_t> gre_seq; // the GRE sequence number, when present (RFC 2890)
+};
+
+template <class L>
+concept data_path_layer = L::kind == layer_kind::ipv4 || L::kind == layer_kind::ipv6 ||
+                          L::kind == layer_kind::udp || L::kind == layer_kind::gre || L::kind == layer_kind::esp;
+
+template <esp_backend Backend, class Stack>
+class endpoint;
+
+template <esp_backend Backend, data_path_layer... Ls>
+class endpoint<Backend, stack<Ls...>> {
+ public:
+  using stack_type = stack<Ls...>;
+  static constexpr std::size_t size = sizeof...(Ls);
+  static constexpr std::size_t headroom = stack_type::headroom;
+  static constexpr std::size_t tailroom = stack_type::tailroom;
+  static constexpr std::size_t esp_count = ((Ls::kind == layer_kind::esp) + ...);
+  static_assert(esp_count <= 1, "one ESP layer per tunnel");
+  static constexpr bool inner_ip_layer = stack_type::rules[size - 1].inner_header;
+
+  endpoint(const stack_type& s, tunnel_options o, esp_sa<Backend>* outbound = nullptr, esp_sa<Backend>* inbound = nullptr)
+      : stack_(s), opt_(o), out_(outbound), in_(inbound) {
+    const auto m = max_inner_size(s, o.mtu);
+    max_inner_ = m.value_or(0);
+    for (std::size_t i = 0; i < size; ++i)
+      if (stack_type::rules[i].kind == layer_kind::esp) esp_room_ = room_after(stack_type::rules, o.mtu, i).value_or(0);
+  }
+
+  std::size_t mtu() const noexcept { return opt_.mtu; }
+  std::size_t max_inner() const noexcept { return max_inner_; }  // the tunnel MTU
+  const stack_type& layers() const noexcept { return stack_; }
+  stack_type& layers() noexcept { return stack_; }
+
+  // Encapsulates the IP packet in f. On success f holds the outer packet (also returned).
+  // Too big: packet_too_big when DF is set or the inner packet is IPv6, needs_fragmentation
+  // otherwise; detail carries the tunnel MTU either way. Fails before touching anything.
+  result<byte_span> encap(frame& f) noexcept {
+    const auto inner = peek_ip(f.data());
+    if (!inner) return inner.err;
+    if constexpr (inner_ip_layer)
+      if (inner.val.version != (stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6)) return errc::bad_inner_packet;
+    if (max_inner_ == 0) return errc::mtu_too_small;
+    if (f.size() > max_inner_)
+      return result<byte_span>(inner.val.df ? errc::packet_too_big : errc::needs_fragmentation, static_cast<std::uint32_t>(max_inner_));
+    if (f.headroom() < headroom) return errc::no_headroom;
+    if (f.tailroom() < tailroom) return errc::no_tailroom;
+    enc_ctx c{inner.val, nullptr};
+    const errc e = encap_layer<size - 1>(f, c);
+    if (e != errc::ok) return e;
+    return f.data();
+  }
+
+  // Validates and strips every layer, outermost first. On success f holds the inner IP
+  // packet; on failure detail is the index of the layer that failed (size: the inner packet).
+  result<decap_info> decap(frame& f) noexcept {
+    dec_ctx c{};
+    const errc e = decap_layer<0>(f, c);
+    if (e != errc::ok) return result<decap_info>(e, c.layer);
+    // the inner packet: its length field, less any TFC padding, and RFC 6040 ECN
+    const auto p = f.data();
+    const std::uint8_t version = p.empty() ? 0 : p[0] >> 4;
+    std::size_t len = 0;
+    if (version == 4 && p.size() >= 20) len = load_be16(&p[2]);
+    else if (version == 6 && p.size() >= 40) len = 40 + std::size_t{load_be16(&p[4])};
+    if (len == 0 || len > p.size() || version != c.inner_version) return result<decap_info>(errc::bad_inner_packet, size);
+    (void)f.truncate(len);
+    if (c.outer_ecn) {
+      const std::uint8_t tos = version == 4 ? p[1] : static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4);
+      const auto e2 = ecn_decap(tos & 3, *c.outer_ecn);
+      if (!e2) return result<decap_info>(e2.err, size);
+      if (e2.val != (tos & 3)) set_ecn(f.data(), e2.val);
+    }
+    return decap_info{version, c.gre_seq};
+  }
+
+ private:
+  struct enc_ctx {
+    inner_ip_info inner;
+    std::uint8_t* udp;  // a UDP header waiting for its IPv6 pseudo-header checksum
+  };
+  struct dec_ctx {
+    std::uint32_t layer = 0;
+    std::optional<std::uint8_t> outer_ecn;
+    std::uint8_t inner_version = 0;
+    std::optional<std::uint32_t> gre_seq;
+    const std::uint8_t* ip_src = nullptr;
+    const std::uint8_t* ip_dst = nullptr;
+    bool ipv6 = false;
+  };
+
+  template <std::size_t I> using layer_t = std::remove_cvref_t<decltype(std::declval<stack_type&>().template get<I>())>;
+
+  // The kind that follows layer I; past the last layer, the inner packet's IP version.
+  template <std::size_t I>
+  static constexpr layer_kind next_kind(std::uint8_t inner_version) noexcept {
+    if constexpr (I + 1 < size) return stack_type::rules[I + 1].kind;
+    else return inner_version == 6 ? layer_kind::ipv6 : layer_kind::ipv4;
+  }
+
+  static constexpr std::uint8_t proto_of(layer_kind k) noexcept {
+    switch (k) {
+      case layer_kind::ipv4: return ip_proto::ipv4;
+      case layer_kind::ipv6: return ip_proto::ipv6;
+      case layer_kind::udp: return ip_proto::udp;
+      case layer_kind::gre: return ip_proto::gre;
+      case layer_kind::esp: return ip_proto::esp;
+      default: return 255;
+    }
+  }
+
+  // ---- encapsulation, innermost layer first ----------------------------------------------
+
+  template <std::size_t I>
+  errc encap_layer(frame& f, enc_ctx& c) noexcept {
+    using L = layer_t<I>;
+    const L& l = stack_.template get<I>();
+    const layer_kind next = next_kind<I>(c.inner.version);
+    errc e = errc::ok;
+    if constexpr (I == size - 1 && inner_ip_layer) {
+      // the inner packet's own header: nothing to write
+    } else if constexpr (L::kind == layer_kind::ipv4) {
+      (void)f.push(ipv4_header_size);
+      const bool df = opt_.df == df_policy::set || (opt_.df == df_policy::copy && c.inner.df);
+      // DSCP copied, ECN copied (RFC 6040 normal mode)
+      write_ipv4(f.begin(), f.size(), {l.src, l.dst, c.inner.tos, l.ttl, proto_of(next), ++ip_id_, df});
+      c.udp = nullptr;  // RFC 3948 §2.1: UDP checksum zero over IPv4
+    } else if constexpr (L::kind == layer_kind::ipv6) {
+      (void)f.push(ipv6_header_size);
+      write_ipv6(f.begin(), f.size() - ipv6_header_size, {l.src, l.dst, c.inner.tos, l.hop_limit, proto_of(next), 0});
+      if (c.udp) {  // RFC 8200 §8.1: UDP over IPv6 needs its checksum
+        const std::size_t ulen = load_be16(c.udp + 4);
+        const std::uint16_t sum = internet_checksum(c.udp, ulen, ipv6_pseudo_sum(l.src.data(), l.dst.data(), ulen, ip_proto::udp));
+        store_be16(c.udp + 6, sum == 0 ? 0xffff : sum);
+        c.udp = nullptr;
+      }
+    } else if constexpr (L::kind == layer_kind::udp) {
+      (void)f.push(udp_header_size);
+      write_udp(f.begin(), l.src_port, l.dst_port, f.size());
+      c.udp = f.begin();
+    } else if constexpr (L::kind == layer_kind::gre) {
+      constexpr gre_opt o = L::options;
+      (void)f.push(gre_header_size(o));
+      const std::uint16_t proto = next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4;
+      write_gre(f.begin(), f.size() - gre_header_size(o), o, proto, l.key, has(o, gre_opt::seq) ? gre_seq_++ : 0);
+    } else if constexpr (L::kind == layer_kind::esp) {
+      if (!out_) return errc::esp_unknown_spi;
+      const auto r = out_->encap(f, proto_of(next), esp_room_);
+      e = r.err;
+    }
+    if (e != errc::ok) return e;
+    if constexpr (I > 0) return encap_layer<I - 1>(f, c);
+    else return errc::ok;
+  }
+
+  // ---- decapsulation, outermost layer first ----------------------------------------------
+
+  template <std::size_t I>
+  errc decap_layer(frame& f, dec_ctx& c) noexcept {
+    using L = layer_t<I>;
+    c.layer = I;
+    const byte_span p = f.data();
+    // what may follow: the next layer, or past the last one an IP packet of either version
+    constexpr bool next_is_inner = I + 1 == size || (I + 2 == size && inner_ip_layer);
+    constexpr layer_kind next = I + 1 < size ? stack_type::rules[I + 1].kind : layer_kind::ipv4;
+    auto accept_inner = [&](bool v4, bool v6) -> errc {
+      if constexpr (!next_is_inner) return errc::ok;
+      if constexpr (inner_ip_layer) { if (next == layer_kind::ipv4 ? !v4 : !v6) return errc::ip_unexpected_protocol; }
+      if (!v4 && !v6) return errc::ip_unexpected_protocol;
+      c.inner_version = v4 ? 4 : 6;
+      return errc::ok;
+    };
+
+    if constexpr (I == size - 1 && inner_ip_layer) {
+      return errc::ok;  // the inner packet itself: checked by decap()
+    } else if constexpr (L::kind == layer_kind::ipv4) {
+      const auto h = parse_ipv4(p);
+      if (!h) return h.err;
+      if (next_is_inner) {
+        if (const errc e = accept_inner(h.val.protocol == ip_proto::ipv4, h.val.protocol == ip_proto::ipv6); e != errc::ok) return e;
+      } else if (h.val.protocol != proto_of(next)) {
+        return errc::ip_unexpected_protocol;
+      }
+      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.val.tos & 3);
+      c.ip_src = p.data() + 12;
+      c.ip_dst = p.data() + 16;
+      c.ipv6 = false;
+      (void)f.truncate(h.val.total_length);
+      (void)f.pull(h.val.header_length);
+    } else if constexpr (L::kind == layer_kind::ipv6) {
+      const auto h = parse_ipv6(p);
+      if (!h) return h.err;
+      if (next_is_inner) {
+        if (const errc e = accept_inner(h.val.next_header == ip_proto::ipv4, h.val.next_header == ip_proto::ipv6); e != errc::ok) return e;
+      } else if (h.val.next_header != proto_of(next)) {
+        return errc::ip_unexpected_protocol;
+      }
+      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.val.traffic_class & 3);
+      c.ip_src = p.data() + 8;
+      c.ip_dst = p.data() + 24;
+      c.ipv6 = true;
+      (void)f.truncate(ipv6_header_size + h.val.payload_length);
+      (void)f.pull(ipv6_header_size);
+    } else if constexpr (L::kind == layer_kind::udp) {
+      const auto h = parse_udp(p);
+      if (!h) return h.err;
+      (void)f.truncate(h.val.length);
+      if (h.val.checksum != 0 || c.ipv6) {
+        if (h.val.checksum == 0 || !c.ip_src) return errc::udp_bad_checksum;  // IPv6 requires it (RFC 8200 §8.1)
+        const std::uint32_t pseudo = c.ipv6 ? ipv6_pseudo_sum(c.ip_src, c.ip_dst, h.val.length, ip_proto::udp)
+                                            : ipv4_pseudo_sum(c.ip_src, c.ip_dst, h.val.length, ip_proto::udp);
+        if (internet_checksum(p.data(), h.val.length, pseudo) != 0) return errc::udp_bad_checksum;
+      }
+      (void)f.pull(udp_header_size);
+      if constexpr (next == layer_kind::esp)
+        if (const errc e = classify_nat_t(f.data()); e != errc::ok) return e;
+    } else if constexpr (L::kind == layer_kind::gre) {
+      std::optional<std::uint32_t> key;
+      if constexpr (has(L::options, gre_opt::key)) key = stack_.template get<I>().key;
+      const auto h = parse_gre(p, key);
+      if (!h) return h.err;
+      if (next_is_inner) {
+        if (accept_inner(h.val.protocol == ether_type::ipv4, h.val.protocol == ether_type::ipv6) != errc::ok)
+          return errc::gre_unexpected_protocol;
+      } else if (h.val.protocol != (next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {
+        return errc::gre_unexpected_protocol;
+      }
+      c.gre_seq = h.val.seq;
+      (void)f.pull(h.val.header_length);
+    } else if constexpr (L::kind == layer_kind::esp) {
+      if (!in_) return errc::esp_unknown_spi;
+      const auto r = in_->decap(f);
+      if (!r) return r.err;
+      if (next_is_inner) {
+        if (accept_inner(r.val == ip_proto::ipv4, r.val == ip_proto::ipv6) != errc::ok) return errc::esp_bad_next_header;
+      } else if (r.val != proto_of(next)) {
+        return errc::esp_bad_next_header;
+      }
+    }
+    if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
+    else return errc::ok;
+  }
+
+  stack_type stack_;
+  tunnel_options opt_;
+  esp_sa<Backend>* out_;
+  esp_sa<Backend>* in_;
+  std::size_t max_inner_ = 0;
+  std::size_t esp_room_ = unlimited;
+  std::uint16_t ip_id_ = 0;
+  std::uint32_t gre_seq_ = 0;
+};
+
+template <esp_backend Backend, class... Ls>
+endpoint(const stack<Ls...>&, tunnel_options, esp_sa<Backend>*, esp_sa<Backend>*) -> endpoint<Backend, stack<Ls...>>;
+
+}  // namespace v0
+}  // namespace encap

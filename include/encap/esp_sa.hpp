@@ -1,0 +1,206 @@
+// encap/esp_sa.hpp — an ESP security association (RFC 4303): SPI, suite and keys, the
+// outbound sequence number (32-bit or extended), the inbound anti-replay window, the IV
+// source, and in-place ESP encapsulation and decapsulation over a frame.
+//
+// Use one SA per direction, as IPsec does. Setup may throw std::invalid_argument; the
+// data path never throws, never allocates, and releases nothing before the ICV passes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "crypto/esp_crypto.hpp"
+#include "crypto/suites.hpp"
+#include "frame.hpp"
+#include "layers/esp.hpp"
+#include "replay.hpp"
+#include "result.hpp"
+#include "sizing.hpp"
+#include "wire/ip.hpp"
+
+namespace encap {
+inline namespace v0 {
+
+struct esp_sa_config {
+  std::uint32_t spi = 0;
+  esp_suite suite{};
+  esp_keys keys{};                    // copied: the caller's buffers may be wiped after setup
+  bool esn = false;                   // extended (64-bit) sequence numbers, RFC 4303 §2.2.1
+  std::uint32_t replay_window = 64;   // packets; up to replay_window::max_size
+  esp_padding padding{};
+  bool allow_legacy = false;          // RFC 8221 MUST NOT algorithms (HMAC-MD5-96, 3DES) only if set
+};
+
+template <esp_backend Backend>
+class esp_sa {
+ public:
+  explicit esp_sa(const esp_sa_config& c)
+      : spi_(c.spi), suite_(c.suite), esn_(c.esn), padding_(c.padding), rule_(esp_rule(c.suite, c.padding)),
+        replay_(c.replay_window), crypto_(checked(c), c.keys) {
+    enc_key_len_ = c.keys.encryption.size();
+    auth_key_len_ = c.keys.integrity.size();
+    std::memcpy(enc_key_.data(), c.keys.encryption.data(), enc_key_len_);
+    if (auth_key_len_) std::memcpy(auth_key_.data(), c.keys.integrity.data(), auth_key_len_);
+  }
+  esp_sa(const esp_sa&) = delete;
+  esp_sa& operator=(const esp_sa&) = delete;
+  ~esp_sa() {
+    secure_wipe(enc_key_.data(), enc_key_.size());
+    secure_wipe(auth_key_.data(), auth_key_.size());
+  }
+
+  std::uint32_t spi() const noexcept { return spi_; }
+  const esp_suite& suite() const noexcept { return suite_; }
+  bool esn() const noexcept { return esn_; }
+  const layer_rule& rule() const noexcept { return rule_; }
+  const replay_window& window() const noexcept { return replay_; }
+
+  // ---- outbound ---------------------------------------------------------------------------
+
+  std::uint64_t next_seq() const noexcept { return next_seq_; }
+  // For known-answer tests and SA handover: the sequence number of the next packet.
+  void set_next_seq(std::uint64_t seq) noexcept { next_seq_ = seq; exhausted_ = seq == 0 || seq > max_seq(); }
+  // For known-answer tests: the IV of the next packet only (then back to the IV source).
+  void set_next_iv(const_byte_span iv) noexcept {
+    fixed_iv_len_ = iv.size() < fixed_iv_.size() ? iv.size() : fixed_iv_.size();
+    std::memcpy(fixed_iv_.data(), iv.data(), fixed_iv_len_);
+  }
+
+  // Wraps the frame's contents (the payload) in ESP: header and IV in front, padding,
+  // pad length, next header and ICV behind, encrypted in place. `room` is the most the
+  // ESP packet may occupy (for TFC padding clamped to the MTU).
+  result<std::size_t> encap(frame& f, std::uint8_t next_header, std::size_t room = unlimited) noexcept {
+    const std::size_t n = f.size();
+    const bool tfc = padding_.tfc_boundary && (next_header == ip_proto::ipv4 || next_header == ip_proto::ipv6);
+    const std::size_t p = tfc ? padded_payload(rule_, n, room) : n;
+    const std::size_t body = round_up(p + esp_trailer_fixed, rule_.align) + rule_.extra_padding;
+    const std::size_t pad_len = body - p - esp_trailer_fixed;
+    const std::size_t head = esp_header_size + suite_.iv_size(), tail = body - n + suite_.icv_size();
+    if (f.headroom() < head) return errc::no_headroom;
+    if (f.tailroom() < tail) return errc::no_tailroom;
+    if (exhausted_) return errc::sequence_exhausted;
+    const std::uint64_t seq = next_seq_;
+
+    std::uint8_t* t = f.begin() + n;
+    std::memset(t, 0, p - n);  // TFC padding (RFC 4303 §2.7)
+    t += p - n;
+    for (std::size_t i = 1; i <= pad_len; ++i) *t++ = static_cast<std::uint8_t>(i);  // RFC 4303 §2.4
+    *t++ = static_cast<std::uint8_t>(pad_len);
+    *t = next_header;
+    (void)f.put(tail);
+    (void)f.push(head);
+    std::uint8_t* h = f.begin();
+    store_be32(h, spi_);
+    store_be32(h + 4, static_cast<std::uint32_t>(seq));
+    const byte_span iv{h + esp_header_size, suite_.iv_size()};
+    if (fixed_iv_len_) {
+      std::memcpy(iv.data(), fixed_iv_.data(), fixed_iv_len_ < iv.size() ? fixed_iv_len_ : iv.size());
+      fixed_iv_len_ = 0;
+    } else {
+      crypto_.make_iv(seq, iv);
+    }
+    const errc e = crypto_.seal(view(f.data(), static_cast<std::uint32_t>(seq >> 32)));
+    if (e != errc::ok) return e;
+    if (seq == max_seq()) exhausted_ = true; else ++next_seq_;  // refuse, never wrap (RFC 4303 §3.3.3)
+    return head + tail;
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------
+
+  // Checks SPI, sequence number against the window, and ICV, in that order; only then
+  // decrypts, checks the padding and records the sequence number. On success the frame
+  // holds the payload and the result is the next header.
+  result<std::uint8_t> decap(frame& f) noexcept {
+    const std::size_t iv = suite_.iv_size(), icv = suite_.icv_size();
+    if (f.size() < esp_header_size + iv + icv + esp_trailer_fixed) return errc::truncated;
+    const std::size_t body = f.size() - esp_header_size - iv - icv;
+    if (body % rule_.align != 0) return errc::esp_bad_length;
+    const std::uint8_t* h = f.begin();
+    if (load_be32(h) != spi_) return errc::esp_unknown_spi;
+    const std::uint32_t seq_lo = load_be32(h + 4);
+    std::uint64_t seq = seq_lo;
+    if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
+    if (const errc e = replay_.check(seq); e != errc::ok) return e;
+    const esp_packet_view v = view(f.data(), static_cast<std::uint32_t>(seq >> 32));
+    if (const errc e = crypto_.open(v); e != errc::ok) return e;
+
+    const std::uint8_t* b = v.body();
+    const std::size_t pad_len = b[body - 2];
+    const std::uint8_t next_header = b[body - 1];
+    if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
+    const std::uint8_t* pad = b + body - esp_trailer_fixed - pad_len;
+    for (std::size_t i = 0; i < pad_len; ++i)
+      if (pad[i] != static_cast<std::uint8_t>(i + 1)) return errc::esp_bad_padding;
+    replay_.update(seq);
+    if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
+    (void)f.pull(esp_header_size + iv);
+    (void)f.trim(pad_len + esp_trailer_fixed + icv);
+    return next_header;
+  }
+
+  // ---- diagnostics ------------------------------------------------------------------------
+
+  // This SA as a line of Wireshark's esp_sa table (Edit > Preferences > Protocols > ESP),
+  // so a capture of the tunnel can be decrypted:
+  //   tshark -o esp.enable_encryption_decode:TRUE -o 'uat:esp_sa:<line>' -r capture.pcap
+  // Empty if Wireshark (4.0) cannot decrypt this suite (CCM, GMAC, ChaCha20, XCBC, CMAC).
+  std::string wireshark_sa(bool ipv6, std::string_view src, std::string_view dst) const {
+    const std::string_view enc = suite_.c().wireshark_name;
+    const std::string_view auth = suite_.c().aead ? std::string_view("NULL") : suite_.i().wireshark_name;
+    if (enc.empty() || auth.empty()) return {};
+    char spi[16];
+    std::snprintf(spi, sizeof spi, "0x%08x", spi_);
+    std::string line = std::string("\"") + (ipv6 ? "IPv6" : "IPv4") + "\",\"" + std::string(src) + "\",\"" +
+                       std::string(dst) + "\",\"" + spi + "\",\"" + std::string(enc) + "\",\"" +
+                       hex({enc_key_.data(), enc_key_len_}) + "\",\"" + std::string(auth) + "\",\"" +
+                       (auth_key_len_ ? hex({auth_key_.data(), auth_key_len_}) : std::string()) + "\"";
+    return line;
+  }
+
+ private:
+  static const esp_suite& checked(const esp_sa_config& c) {
+    if (!c.suite.valid()) throw std::invalid_argument(std::string(to_string(c.suite.check())));
+    if (c.suite.legacy() && !c.allow_legacy)
+      throw std::invalid_argument("legacy algorithm (RFC 8221 MUST NOT): set allow_legacy to use it");
+    if (check_padding(c.suite, c.padding) != padding_error::ok) throw std::invalid_argument("invalid ESP padding policy");
+    if (!Backend::supports(c.suite)) throw std::invalid_argument("suite not supported by this crypto backend");
+    if (c.keys.encryption.size() > 36 || c.keys.integrity.size() > 64) throw std::invalid_argument("key too long");
+    return c.suite;
+  }
+
+  std::uint64_t max_seq() const noexcept { return esn_ ? ~std::uint64_t{0} : 0xffffffffu; }
+
+  esp_packet_view view(byte_span packet, std::uint32_t seq_hi) const noexcept {
+    return {packet, suite_.iv_size(), suite_.icv_size(), esn_, seq_hi};
+  }
+
+  static std::string hex(const_byte_span b) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s = "0x";
+    for (auto c : b) { s += digits[c >> 4]; s += digits[c & 15]; }
+    return s;
+  }
+
+  std::uint32_t spi_;
+  esp_suite suite_;
+  bool esn_;
+  esp_padding padding_;
+  layer_rule rule_;
+  std::uint64_t next_seq_ = 1;
+  bool exhausted_ = false;
+  std::array<std::uint8_t, 16> fixed_iv_{};
+  std::size_t fixed_iv_len_ = 0;
+  replay_window replay_;
+  Backend crypto_;
+  std::array<std::uint8_t, 36> enc_key_{};
+  std::array<std::uint8_t, 64> auth_key_{};
+  std::size_t enc_key_len_ = 0, auth_key_len_ = 0;
+};
+
+}  // namespace v0
+}  // namespace encap

@@ -1,0 +1,69 @@
+// encap/frame.hpp — a packet inside caller-owned storage, with headroom in front and
+// tailroom behind. Encapsulation pushes headers into the headroom and puts trailers
+// into the tailroom; decapsulation pulls and trims. Nothing is copied or allocated.
+//
+//   storage: [ headroom | data .............. | tailroom ]
+//            0          head                  tail       size
+#pragma once
+
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "bytes.hpp"
+
+namespace encap {
+inline namespace v0 {
+
+class frame {
+ public:
+  constexpr frame() = default;
+  // The packet is storage[head, head + length).
+  constexpr frame(byte_span storage, std::size_t head, std::size_t length) noexcept
+      : buf_(storage), head_(head), tail_(head + length) {
+    assert(head <= storage.size() && length <= storage.size() - head);
+  }
+
+  constexpr byte_span data() const noexcept { return buf_.subspan(head_, tail_ - head_); }
+  constexpr std::uint8_t* begin() const noexcept { return buf_.data() + head_; }
+  constexpr std::size_t size() const noexcept { return tail_ - head_; }
+  constexpr std::size_t headroom() const noexcept { return head_; }
+  constexpr std::size_t tailroom() const noexcept { return buf_.size() - tail_; }
+  constexpr byte_span storage() const noexcept { return buf_; }
+  constexpr std::size_t offset() const noexcept { return head_; }
+
+  // Grow at the front by n bytes; false (frame unchanged) if the headroom is short.
+  [[nodiscard]] constexpr bool push(std::size_t n) noexcept {
+    if (n > head_) return false;
+    head_ -= n;
+    return true;
+  }
+  // Shrink at the front by n bytes; false if the packet is shorter.
+  [[nodiscard]] constexpr bool pull(std::size_t n) noexcept {
+    if (n > size()) return false;
+    head_ += n;
+    return true;
+  }
+  // Grow at the back by n bytes; false if the tailroom is short.
+  [[nodiscard]] constexpr bool put(std::size_t n) noexcept {
+    if (n > tailroom()) return false;
+    tail_ += n;
+    return true;
+  }
+  // Shrink at the back by n bytes; false if the packet is shorter.
+  [[nodiscard]] constexpr bool trim(std::size_t n) noexcept {
+    if (n > size()) return false;
+    tail_ -= n;
+    return true;
+  }
+  // Keep only the first n bytes (n <= size()).
+  [[nodiscard]] constexpr bool truncate(std::size_t n) noexcept { return n <= size() && trim(size() - n); }
+
+ private:
+  byte_span buf_{};
+  std::size_t head_ = 0, tail_ = 0;
+};
+
+}  // namespace v0
+}  // namespace encap
