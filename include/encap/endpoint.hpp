@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 
 #include "esp_sa.hpp"
 #include "frame.hpp"
@@ -60,6 +61,12 @@ class endpoint<Backend, stack<Ls...>> {
 
   endpoint(const stack_type& s, tunnel_options o, esp_sa<Backend>* outbound = nullptr, esp_sa<Backend>* inbound = nullptr)
       : stack_(s), opt_(o), out_(outbound), in_(inbound) {
+    // the stack's sizes come from its ESP type: an SA with another suite would not fit them
+    for (std::size_t i = 0; i < size; ++i)
+      if (stack_type::rules[i].kind == layer_kind::esp)
+        for (const esp_sa<Backend>* sa : {outbound, inbound})
+          if (sa && esp_rule(sa->suite(), {stack_type::rules[i].extra_padding, stack_type::rules[i].pad_to}) != stack_type::rules[i])
+            throw std::invalid_argument("endpoint: the SA's suite or padding differs from the stack's ESP layer");
     const auto m = max_inner_size(s, o.mtu);
     max_inner_ = m.value_or(0);
     for (std::size_t i = 0; i < size; ++i)

@@ -59,6 +59,9 @@ class esp_sa {
   bool esn() const noexcept { return esn_; }
   const layer_rule& rule() const noexcept { return rule_; }
   const replay_window& window() const noexcept { return replay_; }
+  // SA handover between data planes: continue an inbound SA whose highest accepted
+  // sequence number was `top` (the window below it is treated as seen).
+  void restore_inbound(std::uint64_t top) noexcept { replay_.restore(top); }
 
   // ---- outbound ---------------------------------------------------------------------------
 

@@ -48,6 +48,14 @@ class replay_window {
     bits_[(seq >> 6) & (words_ - 1)] |= std::uint64_t{1} << (seq & 63);
   }
 
+  // Resume at `top` with everything at or below it treated as seen (SA handover).
+  void restore(std::uint64_t top) noexcept {
+    for (std::uint64_t i = 0; i < words_; ++i) bits_[i] = ~std::uint64_t{0};
+    const unsigned b = top & 63;  // in top's own word only the bits up to top are seen
+    bits_[(top >> 6) & (words_ - 1)] = b == 63 ? ~std::uint64_t{0} : (std::uint64_t{1} << (b + 1)) - 1;
+    top_ = top;
+  }
+
   // RFC 4303 Appendix A2.2: the high 32 bits of an extended sequence number from the
   // low 32 bits on the wire and the window. No value means "before the window's start".
   bool infer_esn(std::uint32_t seq_lo, std::uint64_t& seq) const noexcept {
