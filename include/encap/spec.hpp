@@ -363,13 +363,6 @@ class parser {
 
 inline spec_result parse_spec(std::string_view text) { return detail::parser(text).run(); }
 
-// A suite as the spec spells it: "aes-256-gcm-16", "aes-256-cbc,hmac-sha1-96".
-inline std::string to_string(const esp_suite& s) {
-  std::string out(s.c().name);
-  if (s.integ != integ_id::unspecified) { out += ','; out += s.i().name; }
-  return out;
-}
-
 // One layer as the spec spells it (the inverse of parsing, for reports).
 inline std::string to_string(const layer_rule& r, esp_mode mode = esp_mode::tunnel) {
   std::string out(to_string(r.kind));

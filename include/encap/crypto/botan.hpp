@@ -3,14 +3,21 @@
 // the only place that catches exceptions: Botan 2 throws on a bad AEAD tag.
 //
 // Per packet: no allocation once the first packet has sized the reused tail buffer, no
-// re-keying, no system call. AEAD bulk data is processed in place; Botan needs the last
-// partial block (< 64 bytes) and the tag in a vector, which is reused.
+// re-keying, no system call, no exception. AEAD bulk data is processed in place; Botan
+// needs the last partial block (< 64 bytes) and the tag in a vector, which is reused.
+//
+// Inbound, AES-GCM and AES-GMAC are verified before anything is decrypted (GHASH over
+// the ciphertext, then CTR), so a forged packet costs one GHASH and leaves no plaintext.
+// AES-CCM is built here on the AES block cipher (Botan 2's CCM buffers and allocates per
+// message); its MAC covers the plaintext, so it decrypts first and wipes on failure, as
+// ChaCha20-Poly1305 does through Botan's AEAD interface.
 #pragma once
 
 #include <botan/aead.h>
 #include <botan/block_cipher.h>
 #include <botan/cipher_mode.h>
 #include <botan/exceptn.h>
+#include <botan/ghash.h>
 #include <botan/mac.h>
 #include <botan/stream_cipher.h>
 #include <botan/system_rng.h>
@@ -46,22 +53,29 @@ class botan_backend {
     const std::string aes = "AES-" + std::to_string(c.key_size * 8);
 
     switch (c.mode) {
-      case cipher_mode::gcm: case cipher_mode::ccm: case cipher_mode::chacha20_poly1305: {
+      case cipher_mode::gcm: case cipher_mode::chacha20_poly1305: {
         const std::string algo = c.mode == cipher_mode::gcm ? aes + "/GCM(" + std::to_string(c.icv_size) + ")"
-                               : c.mode == cipher_mode::ccm ? aes + "/CCM(" + std::to_string(c.icv_size) + ",4)"
                                                             : std::string("ChaCha20Poly1305");
         enc_aead_ = Botan::AEAD_Mode::create_or_throw(algo, Botan::ENCRYPTION);
-        dec_aead_ = Botan::AEAD_Mode::create_or_throw(algo, Botan::DECRYPTION);
         enc_aead_->set_key(key, c.key_size);
-        dec_aead_->set_key(key, c.key_size);
-        // CCM buffers everything until finish(): feed it whole
-        granularity_ = c.mode == cipher_mode::ccm ? 0 : enc_aead_->update_granularity();
+        granularity_ = enc_aead_->update_granularity();
         tail_.reserve(256 + 64);
+        if (c.mode == cipher_mode::gcm) {
+          gcm_setup(key, c.key_size, aes);
+        } else {
+          dec_aead_ = Botan::AEAD_Mode::create_or_throw(algo, Botan::DECRYPTION);
+          dec_aead_->set_key(key, c.key_size);
+        }
         break;
       }
       case cipher_mode::gmac:
-        mac_ = Botan::MessageAuthenticationCode::create_or_throw("GMAC(" + aes + ")");
-        mac_->set_key(key, c.key_size);
+        gcm_setup(key, c.key_size, aes);
+        break;
+      case cipher_mode::ccm:
+        block_ = Botan::BlockCipher::create_or_throw(aes);
+        block_->set_key(key, c.key_size);
+        ctr_ = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes + ")");
+        ctr_->set_key(key, c.key_size);
         break;
       case cipher_mode::cbc:
         enc_mode_ = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", Botan::ENCRYPTION);
@@ -122,10 +136,14 @@ class botan_backend {
   errc seal(const esp_packet_view& v) noexcept {
     try {
       switch (suite_.c().mode) {
-        case cipher_mode::gcm: case cipher_mode::ccm: case cipher_mode::chacha20_poly1305:
+        case cipher_mode::gcm: case cipher_mode::chacha20_poly1305:
           return aead_seal(v);
+        case cipher_mode::ccm:  // MAC the plaintext, then encrypt
+          ccm_tag(v, v.icv());
+          ccm_crypt(v);
+          return errc::ok;
         case cipher_mode::gmac:
-          gmac(v, v.icv());
+          ghash_tag(v, v.icv(), true);
           return errc::ok;
         case cipher_mode::cbc:
           enc_mode_->start(v.iv(), v.iv_size);
@@ -151,12 +169,31 @@ class botan_backend {
   errc open(const esp_packet_view& v) noexcept {
     try {
       switch (suite_.c().mode) {
-        case cipher_mode::gcm: case cipher_mode::ccm: case cipher_mode::chacha20_poly1305:
+        case cipher_mode::chacha20_poly1305:
           return aead_open(v);
+        case cipher_mode::gcm: {  // verify, then decrypt
+          std::array<std::uint8_t, 16> tag{};
+          ghash_tag(v, tag.data(), false);
+          if (!ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::esp_bad_icv;
+          std::array<std::uint8_t, 16> block{};
+          esp_nonce({salt_.data(), salt_len_}, v, block);
+          store_be32(&block[12], 2);  // GCM encrypts from inc32(J0)
+          gcm_ctr_->set_iv(block.data(), block.size());
+          gcm_ctr_->cipher1(v.body(), v.body_size());
+          return errc::ok;
+        }
         case cipher_mode::gmac: {
           std::array<std::uint8_t, 16> tag{};
-          gmac(v, tag.data());
+          ghash_tag(v, tag.data(), true);
           return ct_equal(tag.data(), v.icv(), v.icv_size) ? errc::ok : errc::esp_bad_icv;
+        }
+        case cipher_mode::ccm: {  // the MAC covers the plaintext: decrypt, check, wipe on failure
+          ccm_crypt(v);
+          std::array<std::uint8_t, 16> tag{};
+          ccm_tag(v, tag.data());
+          if (ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
+          secure_wipe(v.body(), v.body_size());
+          return errc::esp_bad_icv;
         }
         default:
           break;
@@ -215,15 +252,92 @@ class botan_backend {
     return errc::ok;
   }
 
-  // RFC 4543 §3.3-3.5: AAD = SPI || Seq (|| with ESN: SPI || Seq hi || Seq lo) || IV ||
-  // payload, padding and trailer; nothing is encrypted; nonce = salt || IV.
-  void gmac(const esp_packet_view& v, std::uint8_t* out) {
-    std::array<std::uint8_t, 16> nonce{};
-    mac_->start(nonce.data(), esp_nonce({salt_.data(), salt_len_}, v, nonce));
+  // GCM from its parts (NIST SP 800-38D §7): H = E(0^128), J0 = salt || IV || 1,
+  // tag = GHASH_H(A, C) xor E(J0).
+  void gcm_setup(const std::uint8_t* key, std::size_t len, const std::string& aes) {
+    block_ = Botan::BlockCipher::create_or_throw(aes);
+    block_->set_key(key, len);
+    std::array<std::uint8_t, 16> h{};
+    block_->encrypt(h.data());
+    ghash_ = std::make_unique<Botan::GHASH>();
+    ghash_->set_key(h.data(), h.size());
+    secure_wipe(h.data(), h.size());
+    gcm_ctr_ = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes + ",4)");
+    gcm_ctr_->set_key(key, len);
+  }
+
+  // The GCM tag over the ESP AAD and the ciphertext (gmac: RFC 4543 §3.3-3.5, everything
+  // from the SPI to the trailer is AAD and nothing is encrypted; with ESN the AAD is
+  // SPI || Seq hi || Seq lo || IV || ..., fed as one 16-byte block and the rest in place).
+  void ghash_tag(const esp_packet_view& v, std::uint8_t* out, bool gmac) {
+    std::array<std::uint8_t, 16> j0{};
+    esp_nonce({salt_.data(), salt_len_}, v, j0);
+    store_be32(&j0[12], 1);
+    block_->encrypt(j0.data());
     std::array<std::uint8_t, 12> aad{};
-    mac_->update(aad.data(), esp_aad(v, aad));
-    mac_->update(v.iv(), v.iv_size + v.body_size());
-    mac_->final(out);
+    const std::size_t aad_len = esp_aad(v, aad);
+    if (!gmac) {
+      ghash_->set_associated_data(aad.data(), aad_len);
+      ghash_->start(j0.data(), j0.size());
+      ghash_->update(v.body(), v.body_size());
+    } else {
+      ghash_->set_associated_data(nullptr, 0);
+      ghash_->start(j0.data(), j0.size());
+      if (v.esn) {
+        std::array<std::uint8_t, 16> first{};
+        std::memcpy(first.data(), aad.data(), 12);
+        std::memcpy(first.data() + 12, v.iv(), 4);
+        ghash_->update_associated_data(first.data(), first.size());
+        ghash_->update_associated_data(v.iv() + 4, v.iv_size - 4 + v.body_size());
+      } else {
+        ghash_->update_associated_data(v.packet.data(), 8 + v.iv_size + v.body_size());
+      }
+    }
+    ghash_->final(out, gmac ? 16 : v.icv_size);
+  }
+
+  // CCM (RFC 3610) as RFC 4309 uses it: nonce = salt(3) || IV(8), L = 4, AAD = SPI || Seq.
+  void ccm_crypt(const esp_packet_view& v) {
+    std::array<std::uint8_t, 16> nonce{}, a{};
+    esp_nonce({salt_.data(), salt_len_}, v, nonce);
+    a[0] = 3;  // flags: L - 1
+    std::memcpy(&a[1], nonce.data(), 11);
+    store_be32(&a[12], 1);  // A1: the first keystream block for the payload
+    ctr_->set_iv(a.data(), a.size());
+    ctr_->cipher1(v.body(), v.body_size());
+  }
+
+  void ccm_tag(const esp_packet_view& v, std::uint8_t* out) {
+    std::array<std::uint8_t, 16> nonce{};
+    esp_nonce({salt_.data(), salt_len_}, v, nonce);
+    const std::size_t m = v.icv_size;
+    std::array<std::uint8_t, 16> x{};  // B0: flags, nonce, message length
+    x[0] = static_cast<std::uint8_t>(0x40 | ((m - 2) / 2) << 3 | 3);
+    std::memcpy(&x[1], nonce.data(), 11);
+    store_be32(&x[12], static_cast<std::uint32_t>(v.body_size()));
+    block_->encrypt(x.data());
+    std::array<std::uint8_t, 12> aad{};
+    const std::size_t aad_len = esp_aad(v, aad);
+    // the AAD block: 2-byte length, AAD, zero padding
+    x[0] ^= static_cast<std::uint8_t>(aad_len >> 8);
+    x[1] ^= static_cast<std::uint8_t>(aad_len);
+    for (std::size_t i = 0; i < aad_len; ++i) x[2 + i] ^= aad[i];
+    block_->encrypt(x.data());
+    // the plaintext, in 16-byte blocks, zero padded (after decryption the body is plaintext)
+    const std::uint8_t* p = v.body();
+    std::size_t n = v.body_size();
+    for (; n > 0; p += 16) {
+      const std::size_t k = n < 16 ? n : 16;
+      for (std::size_t i = 0; i < k; ++i) x[i] ^= p[i];
+      block_->encrypt(x.data());
+      n -= k;
+    }
+    // U = T xor S0, S0 = E(A0), A0 = flags(L-1) || nonce || 0
+    std::array<std::uint8_t, 16> s0{};
+    s0[0] = 3;
+    std::memcpy(&s0[1], nonce.data(), 11);
+    block_->encrypt(s0.data());
+    for (std::size_t i = 0; i < m; ++i) out[i] = x[i] ^ s0[i];
   }
 
   // RFC 4303 §3.3.2.1: the ICV covers SPI .. ciphertext, then the implicit high sequence bits.
@@ -252,7 +366,9 @@ class botan_backend {
   std::unique_ptr<Botan::Cipher_Mode> enc_mode_, dec_mode_;
   std::unique_ptr<Botan::StreamCipher> ctr_;
   std::unique_ptr<Botan::MessageAuthenticationCode> mac_;
-  std::unique_ptr<Botan::BlockCipher> iv_cipher_;
+  std::unique_ptr<Botan::BlockCipher> iv_cipher_, block_;
+  std::unique_ptr<Botan::GHASH> ghash_;
+  std::unique_ptr<Botan::StreamCipher> gcm_ctr_;
   Botan::secure_vector<std::uint8_t> tail_;
 };
 

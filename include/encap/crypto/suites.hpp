@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "../result.hpp"
@@ -158,6 +159,13 @@ struct esp_suite {
   }
   friend constexpr bool operator==(const esp_suite&, const esp_suite&) = default;
 };
+
+// A suite as the spec spells it: "aes-256-gcm-16", "aes-256-cbc,hmac-sha1-96".
+inline std::string to_string(const esp_suite& s) {
+  std::string out(s.c().name);
+  if (s.integ != integ_id::unspecified) { out += ','; out += s.i().name; }
+  return out;
+}
 
 // Every authenticated suite: each AEAD cipher alone, each other cipher (NULL included)
 // with each integrity algorithm. 15 + 8 x 7 = 71.

@@ -1,0 +1,154 @@
+// bytes.hpp, frame.hpp and wire/*.hpp: checksums, header build and parse-and-validate.
+#include <encap/bytes.hpp>
+#include <encap/frame.hpp>
+#include <encap/wire/gre.hpp>
+#include <encap/wire/ip.hpp>
+#include <encap/wire/udp.hpp>
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <vector>
+
+#include "support/packets.hpp"
+
+using namespace encap;
+
+TEST_SUITE("wire") {
+  TEST_CASE("Internet checksum: RFC 1071 §3 worked example") {
+    // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to ddf2 (one's complement), checksum 220d
+    const std::array<std::uint8_t, 8> data{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    CHECK(internet_checksum(data.data(), data.size()) == 0x220d);
+  }
+
+  TEST_CASE("incremental checksum update matches recomputation (RFC 1624)") {
+    auto p = test::inner_ipv4(60);
+    for (std::uint16_t v : {0x0000, 0x00ff, 0xffff, 0x1234}) {
+      const std::uint16_t old_word = load_be16(&p[8]);
+      store_be16(&p[8], v);
+      store_be16(&p[10], checksum_update(load_be16(&p[10]), old_word, v));
+      CHECK(internet_checksum(p.data(), 20) == 0);
+    }
+  }
+
+  TEST_CASE("frame push/pull/put/trim stay inside the storage") {
+    std::array<std::uint8_t, 32> buf{};
+    frame f(buf, 8, 16);
+    CHECK(f.headroom() == 8);
+    CHECK(f.tailroom() == 8);
+    CHECK_FALSE(f.push(9));
+    CHECK(f.size() == 16);
+    CHECK(f.push(8));
+    CHECK(f.headroom() == 0);
+    CHECK_FALSE(f.put(9));
+    CHECK(f.put(8));
+    CHECK(f.size() == 32);
+    CHECK_FALSE(f.pull(33));
+    CHECK(f.pull(4));
+    CHECK(f.trim(4));
+    CHECK(f.size() == 24);
+    CHECK(f.truncate(10));
+    CHECK(f.size() == 10);
+    CHECK_FALSE(f.truncate(11));
+  }
+
+  TEST_CASE("IPv4 header: built headers parse back, with a valid checksum") {
+    std::array<std::uint8_t, 40> p{};
+    write_ipv4(p.data(), 40, {{1, 2, 3, 4}, {5, 6, 7, 8}, 0xb8, 17, ip_proto::esp, 77, true});
+    CHECK(internet_checksum(p.data(), 20) == 0);
+    const auto h = parse_ipv4(p);
+    REQUIRE(h);
+    CHECK(h.val.total_length == 40);
+    CHECK(h.val.protocol == ip_proto::esp);
+    CHECK(h.val.tos == 0xb8);
+    CHECK(h.val.df);
+    CHECK(h.val.ttl == 17);
+  }
+
+  TEST_CASE("IPv4 parse rejects each malformed field with its own error") {
+    auto good = test::inner_ipv4(60);
+    auto with = [&](auto mutate, bool fix_checksum = true) {
+      auto p = good;
+      mutate(p);
+      if (fix_checksum) { store_be16(&p[10], 0); store_be16(&p[10], internet_checksum(p.data(), 20)); }
+      return parse_ipv4(p).error();
+    };
+    CHECK(with([](auto&) {}) == errc::ok);
+    CHECK(with([](auto& p) { p[0] = 0x55; }) == errc::ip_bad_version);
+    CHECK(with([](auto& p) { p[0] = 0x44; }) == errc::ip_bad_header_length);
+    CHECK(with([](auto& p) { p[0] = 0x4f; }) == errc::ip_bad_checksum);  // IHL 60 fits the 60-byte packet
+    CHECK(with([](auto& p) { store_be16(&p[2], 19); }) == errc::ip_bad_total_length);
+    CHECK(with([](auto& p) { store_be16(&p[2], 61); }) == errc::truncated);
+    CHECK(with([](auto& p) { p[11] ^= 1; }, false) == errc::ip_bad_checksum);
+    CHECK(with([](auto& p) { store_be16(&p[6], 0x2000); }) == errc::ip_fragment);  // MF
+    CHECK(with([](auto& p) { store_be16(&p[6], 0x0010); }) == errc::ip_fragment);  // offset
+    CHECK(parse_ipv4(std::span(good).first(19)).error() == errc::truncated);
+  }
+
+  TEST_CASE("IPv6 parse checks version and payload length") {
+    auto p = test::inner_ipv6(80);
+    CHECK(parse_ipv6(p).has_value());
+    CHECK(parse_ipv6(std::span(p).first(79)).error() == errc::truncated);
+    p[0] = 0x40;
+    CHECK(parse_ipv6(p).error() == errc::ip_bad_version);
+  }
+
+  TEST_CASE("RFC 6040 §4.2 decapsulation table, every combination") {
+    using namespace ecn;
+    // rows: inner Not-ECT, ECT(0), ECT(1), CE; columns: outer Not-ECT, ECT(0), ECT(1), CE; 255 = drop
+    const std::uint8_t table[4][4] = {{not_ect, not_ect, not_ect, 255},
+                                      {ect0, ect0, ect1, ce},
+                                      {ect1, ect1, ect1, ce},
+                                      {ce, ce, ce, ce}};
+    const std::uint8_t code[4] = {not_ect, ect0, ect1, ce};
+    for (int i = 0; i < 4; ++i)
+      for (int o = 0; o < 4; ++o) {
+        const auto r = ecn_decap(code[i], code[o]);
+        if (table[i][o] == 255) CHECK(r.error() == errc::ecn_drop);
+        else CHECK(r == table[i][o]);
+      }
+  }
+
+  TEST_CASE("set_ecn keeps the IPv4 checksum valid") {
+    auto p = test::inner_ipv4(40, true, 0xb8 | ecn::ect0);
+    set_ecn(p, ecn::ce);
+    CHECK((p[1] & 3) == ecn::ce);
+    CHECK((p[1] & 0xfc) == 0xb8);
+    CHECK(internet_checksum(p.data(), 20) == 0);
+  }
+
+  TEST_CASE("GRE: options, checksum and key are written and verified (RFC 2784, RFC 2890)") {
+    std::vector<std::uint8_t> p(16 + 40);
+    const gre_opt all = gre_opt::csum | gre_opt::key | gre_opt::seq;
+    test::write_inner_ipv4(p.data() + 16, 40);
+    write_gre(p.data(), 40, all, ether_type::ipv4, 0xdeadbeef, 42);
+    CHECK(load_be16(&p[0]) == 0xb000);  // C, K, S
+    CHECK(internet_checksum(p.data(), p.size()) == 0);
+    const auto h = parse_gre(p, 0xdeadbeef);
+    REQUIRE(h);
+    CHECK(h.val.header_length == 16);
+    CHECK(h.val.seq == 42u);
+    CHECK(h.val.protocol == ether_type::ipv4);
+    CHECK(parse_gre(p, 0xdeadbeee).error() == errc::gre_key_mismatch);
+    CHECK(parse_gre(p, std::nullopt).error() == errc::gre_key_mismatch);
+    auto bad = p;
+    bad[30] ^= 0xff;
+    CHECK(parse_gre(bad, 0xdeadbeef).error() == errc::gre_bad_checksum);
+    bad = p;
+    bad[1] |= 1;  // version 1 (PPTP's enhanced GRE)
+    CHECK(parse_gre(bad, 0xdeadbeef).error() == errc::gre_bad_version);
+    bad = p;
+    bad[0] |= 0x40;  // routing present (RFC 1701), deprecated by RFC 2784
+    CHECK(parse_gre(bad, 0xdeadbeef).error() == errc::gre_reserved_bits);
+    CHECK(parse_gre(std::span(p).first(11), 0xdeadbeef).error() == errc::truncated);
+  }
+
+  TEST_CASE("NAT-T classification: keepalive and non-ESP marker are not ESP (RFC 3948)") {
+    const std::array<std::uint8_t, 1> keepalive{0xff};
+    const std::array<std::uint8_t, 8> ike{0, 0, 0, 0, 1, 2, 3, 4};
+    const std::array<std::uint8_t, 8> esp{0, 0, 0x10, 0x01, 0, 0, 0, 1};
+    CHECK(classify_nat_t(keepalive) == errc::nat_keepalive);
+    CHECK(classify_nat_t(ike) == errc::non_esp_marker);
+    CHECK(classify_nat_t(esp) == errc::ok);
+  }
+}
