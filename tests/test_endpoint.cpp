@@ -1,0 +1,353 @@
+// endpoint.hpp: the reference tunnel end to end (RFC figures in DESIGN.md), and one test
+// per malformed-input class, each asserting the exact error, the failing layer, and that
+// no byte outside the packet changed.
+#include <encap/crypto/botan.hpp>
+#include <encap/encap.hpp>
+#include <encap/endpoint.hpp>
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "support/packets.hpp"
+
+using namespace encap;
+using sa_t = esp_sa<botan_backend>;
+
+namespace {
+
+constexpr ipv4 outer{{100, 1, 1, 1}, {100, 3, 3, 3}, 64};
+constexpr ipv4 delivery{{172, 16, 0, 1}, {172, 16, 0, 2}, 255};
+constexpr auto reference = outer / esp<tunnel, aes256_cbc_hmac_sha1_96>{} / delivery / gre{};
+constexpr auto reference_transport = outer / esp<transport, aes256_cbc_hmac_sha1_96>{} / gre{};
+using reference_t = std::remove_const_t<decltype(reference)>;
+
+struct reference_tunnel {
+  test::suite_keys keys{aes256_cbc_hmac_sha1_96::value};
+  sa_t out{{.spi = 0x1001, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {keys.enc, keys.auth}}};
+  sa_t in{{.spi = 0x1001, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {keys.enc, keys.auth}}};
+  endpoint<botan_backend, reference_t> ep{reference, {.mtu = 1500}, &out, &in};
+
+  // An encapsulated packet of an inner IPv4 packet of n bytes, exactly sized.
+  std::vector<std::uint8_t> packet(std::size_t n, std::uint8_t tos = 0) {
+    std::vector<std::uint8_t> buf(reference_t::headroom + n + reference_t::tailroom);
+    test::write_inner_ipv4(buf.data() + reference_t::headroom, n, true, tos);
+    frame f(buf, reference_t::headroom, n);
+    REQUIRE(ep.encap(f));
+    return {f.data().begin(), f.data().end()};
+  }
+};
+
+// Decapsulates a copy of `pkt` in a buffer with guard bytes; checks the guards.
+template <class E>
+result<decap_info> decap_guarded(E& ep, const std::vector<std::uint8_t>& pkt, std::vector<std::uint8_t>* inner = nullptr) {
+  test::guarded g(pkt.size());
+  std::copy(pkt.begin(), pkt.end(), g.inside().begin());
+  frame f(g.inside(), 0, pkt.size());
+  const auto r = ep.decap(f);
+  CHECK(g.intact());
+  if (inner) inner->assign(f.data().begin(), f.data().end());
+  return r;
+}
+
+void fix_ipv4_checksum(std::uint8_t* h) {
+  store_be16(h + 10, 0);
+  store_be16(h + 10, internet_checksum(h, 20));
+}
+
+}  // namespace
+
+TEST_SUITE("endpoint") {
+  TEST_CASE("reference tunnel at MTU 1500: a 1414-byte inner packet becomes exactly 1496 bytes") {
+    reference_tunnel t;
+    CHECK(t.ep.max_inner() == 1414);
+    const auto pkt = t.packet(1414);
+    CHECK(pkt.size() == 1496);  // DESIGN.md: 20 + 8 + 16 + 1440 + 12
+    // outer IPv4: protocol ESP, DF copied from the inner packet, a valid checksum
+    CHECK(pkt[9] == ip_proto::esp);
+    CHECK((pkt[6] & 0x40) != 0);
+    CHECK(internet_checksum(pkt.data(), 20) == 0);
+    CHECK(load_be32(&pkt[20]) == 0x1001);
+    std::vector<std::uint8_t> inner;
+    const auto r = decap_guarded(t.ep, pkt, &inner);
+    REQUIRE(r);
+    CHECK(inner == test::inner_ipv4(1414));
+  }
+
+  TEST_CASE("1415 bytes with DF is refused with the MTU 1414; without DF the caller must fragment") {
+    reference_tunnel t;
+    for (bool df : {true, false}) {
+      std::vector<std::uint8_t> buf(reference_t::headroom + 1415 + reference_t::tailroom);
+      test::write_inner_ipv4(buf.data() + reference_t::headroom, 1415, df);
+      const auto before = buf;
+      frame f(buf, reference_t::headroom, 1415);
+      const auto r = t.ep.encap(f);
+      CHECK(r.error() == (df ? errc::packet_too_big : errc::needs_fragmentation));
+      CHECK(r.detail == 1414);
+      CHECK(buf == before);  // nothing written
+      CHECK(f.size() == 1415);
+    }
+    // an IPv6 inner packet is never fragmented in flight: always "too big"
+    std::vector<std::uint8_t> buf(reference_t::headroom + 1415 + reference_t::tailroom);
+    const auto v6 = test::inner_ipv6(1415);
+    std::copy(v6.begin(), v6.end(), buf.begin() + reference_t::headroom);
+    frame f(buf, reference_t::headroom, 1415);
+    CHECK(t.ep.encap(f).error() == errc::packet_too_big);
+  }
+
+  TEST_CASE("transport-mode twin: GRE straight over ESP, max inner 1434") {
+    test::suite_keys k(aes256_cbc_hmac_sha1_96::value);
+    sa_t out({.spi = 7, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
+    sa_t in({.spi = 7, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
+    endpoint ep(reference_transport, {.mtu = 1500}, &out, &in);
+    CHECK(ep.max_inner() == 1434);
+    std::vector<std::uint8_t> buf(ep.headroom + 1434 + ep.tailroom);
+    test::write_inner_ipv4(buf.data() + ep.headroom, 1434);
+    frame f(buf, ep.headroom, 1434);
+    REQUIRE(ep.encap(f));
+    CHECK(f.size() <= 1500);
+    CHECK(f.data()[9] == ip_proto::esp);
+    REQUIRE(ep.decap(f));
+    CHECK(f.size() == 1434);
+  }
+
+  TEST_CASE("DSCP is copied out and ECN follows RFC 6040 in and out") {
+    reference_tunnel t;
+    const auto pkt = t.packet(200, 0xb8 | ecn::ect0);  // EF + ECT(0)
+    CHECK(pkt[1] == (0xb8 | ecn::ect0));              // outer TOS copied (normal mode)
+    auto ce = pkt;
+    ce[1] = 0xb8 | ecn::ce;  // congestion marked on the way
+    fix_ipv4_checksum(ce.data());
+    std::vector<std::uint8_t> inner;
+    REQUIRE(decap_guarded(t.ep, ce, &inner));
+    CHECK((inner[1] & 3) == ecn::ce);  // propagated to the inner packet
+    CHECK(internet_checksum(inner.data(), 20) == 0);
+    // CE on a Not-ECT inner packet must be dropped
+    const auto plain = t.packet(200, 0xb8);
+    auto ce2 = plain;
+    ce2[1] = 0xb8 | ecn::ce;
+    fix_ipv4_checksum(ce2.data());
+    CHECK(decap_guarded(t.ep, ce2).error() == errc::ecn_drop);
+  }
+
+  TEST_CASE("hostile: truncated at every offset") {
+    reference_tunnel t;
+    const auto pkt = t.packet(100);
+    for (std::size_t len = 0; len < pkt.size(); ++len) {
+      CAPTURE(len);
+      const std::vector<std::uint8_t> cut(pkt.begin(), pkt.begin() + static_cast<std::ptrdiff_t>(len));
+      const auto r = decap_guarded(t.ep, cut);
+      CHECK(r.error() == errc::truncated);
+      CHECK(r.detail == 0);  // the outer IPv4 header's length field gives it away
+    }
+  }
+
+  TEST_CASE("hostile: truncated inside ESP, with the outer length fixed up to match") {
+    reference_tunnel t;
+    const auto pkt = t.packet(100);
+    for (std::size_t len = 20; len < pkt.size(); ++len) {
+      std::vector<std::uint8_t> cut(pkt.begin(), pkt.begin() + static_cast<std::ptrdiff_t>(len));
+      store_be16(&cut[2], static_cast<std::uint16_t>(len));
+      fix_ipv4_checksum(cut.data());
+      const auto r = decap_guarded(t.ep, cut);
+      const std::size_t esp = len - 20;
+      CAPTURE(len);
+      CHECK(r.detail == 1);
+      if (esp < 8 + 16 + 12 + 2) CHECK(r.error() == errc::truncated);
+      else if ((esp - 8 - 16 - 12) % 16 != 0) CHECK(r.error() == errc::esp_bad_length);
+      else CHECK(r.error() == errc::esp_bad_icv);
+    }
+  }
+
+  TEST_CASE("hostile: unknown SPI, replayed, older than the window, bad ICV") {
+    reference_tunnel t;
+    const auto p1 = t.packet(100);
+    auto spi = p1;
+    spi[23] ^= 1;
+    CHECK(decap_guarded(t.ep, spi).error() == errc::esp_unknown_spi);
+    REQUIRE(decap_guarded(t.ep, p1));
+    const auto replay = decap_guarded(t.ep, p1);
+    CHECK(replay.error() == errc::esp_replayed);
+    CHECK(replay.detail == 1);
+    // jump 100 ahead, then an old packet left of the 64-packet window
+    std::vector<std::vector<std::uint8_t>> old;
+    for (int i = 0; i < 3; ++i) old.push_back(t.packet(100));
+    t.out.set_next_seq(200);
+    REQUIRE(decap_guarded(t.ep, t.packet(100)));
+    CHECK(decap_guarded(t.ep, old[0]).error() == errc::esp_too_old);
+    // one flipped bit anywhere in the ESP payload or ICV
+    const auto good = t.packet(100);
+    for (std::size_t at : {std::size_t{28}, std::size_t{40}, good.size() / 2, good.size() - 13, good.size() - 1}) {
+      auto bad = good;
+      bad[at] ^= 0x10;
+      CAPTURE(at);
+      CHECK(decap_guarded(t.ep, bad).error() == errc::esp_bad_icv);
+    }
+    REQUIRE(decap_guarded(t.ep, good));  // and the window was not advanced by the forgeries
+  }
+
+  TEST_CASE("hostile: bad padding, pad length past the payload, bad and dummy next header") {
+    // authentic packets with a bad trailer: built with the suite's backend directly
+    const esp_suite s = aes128_gcm_16::value;
+    const test::suite_keys k(s);
+    sa_t in({.spi = 0x2002, .suite = s, .keys = {k.enc, k.auth}});
+    constexpr auto st = outer / esp<tunnel, aes128_gcm_16>{} / ipv4{};
+    endpoint ep(st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), &in);
+    botan_backend crypto(s, {k.enc, k.auth});
+    std::uint32_t seq = 1;
+    auto build = [&](std::size_t pad_len, std::uint8_t pad_fill, std::uint8_t next_header, std::size_t claimed_pad) {
+      const auto inner = test::inner_ipv4(62);
+      const std::size_t body = 64 + pad_len + 2;  // 62 + 2 + pad + 2 is 4-aligned for pad 0, 4, 8...
+      std::vector<std::uint8_t> pkt(20 + 8 + 8 + body - 2 + 16);
+      const std::size_t esp_len = pkt.size() - 20;
+      std::uint8_t* e = pkt.data() + 20;
+      store_be32(e, 0x2002);
+      store_be32(e + 4, seq++);
+      for (int i = 0; i < 8; ++i) e[8 + i] = static_cast<std::uint8_t>(i);
+      std::uint8_t* b = e + 16;
+      std::copy(inner.begin(), inner.end(), b);
+      for (std::size_t i = 0; i < pad_len; ++i) b[62 + i] = static_cast<std::uint8_t>(i + 1 + pad_fill);
+      b[62 + pad_len] = static_cast<std::uint8_t>(claimed_pad);
+      b[62 + pad_len + 1] = next_header;
+      REQUIRE(crypto.seal({{e, esp_len}, 8, 16, false, 0}) == errc::ok);
+      write_ipv4(pkt.data(), pkt.size(), {{100, 1, 1, 1}, {100, 3, 3, 3}, 0, 64, ip_proto::esp, 1, false});
+      return pkt;
+    };
+    REQUIRE(decap_guarded(ep, build(0, 0, 4, 0)));  // the builder makes good packets
+    CHECK(decap_guarded(ep, build(4, 1, 4, 4)).error() == errc::esp_bad_padding);       // 2, 3, 4, 5
+    CHECK(decap_guarded(ep, build(0, 0, 4, 200)).error() == errc::esp_bad_pad_length);   // runs past the payload
+    CHECK(decap_guarded(ep, build(0, 0, 17, 0)).error() == errc::esp_bad_next_header);   // UDP in tunnel mode
+    CHECK(decap_guarded(ep, build(0, 0, 59, 0)).error() == errc::esp_dummy_packet);      // RFC 4303 §2.6
+    CHECK(decap_guarded(ep, build(0, 0, 41, 0)).error() == errc::esp_bad_next_header);   // says IPv6, stack carries IPv4
+  }
+
+  TEST_CASE("hostile: bad outer IPv4 fields") {
+    reference_tunnel t;
+    const auto good = t.packet(100);
+    auto with = [&](auto mutate) {
+      auto p = good;
+      mutate(p);
+      fix_ipv4_checksum(p.data());
+      return decap_guarded(t.ep, p).error();
+    };
+    CHECK(with([](auto& p) { p[0] = 0x65; }) == errc::ip_bad_version);
+    CHECK(with([](auto& p) { p[0] = 0x43; }) == errc::ip_bad_header_length);
+    CHECK(with([](auto& p) { store_be16(&p[2], 10); }) == errc::ip_bad_total_length);
+    CHECK(with([](auto& p) { store_be16(&p[6], 0x2000); }) == errc::ip_fragment);
+    CHECK(with([](auto& p) { p[9] = ip_proto::udp; }) == errc::ip_unexpected_protocol);
+    auto bad_sum = good;
+    bad_sum[10] ^= 1;
+    CHECK(decap_guarded(t.ep, bad_sum).error() == errc::ip_bad_checksum);
+  }
+
+  TEST_CASE("hostile: IPv6 underlay header and UDP checksum") {
+    const esp_suite s = aes128_gcm_16::value;
+    const test::suite_keys k(s);
+    sa_t out({.spi = 5, .suite = s, .keys = {k.enc, k.auth}}), in({.spi = 5, .suite = s, .keys = {k.enc, k.auth}});
+    constexpr ipv6 o6{{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3}};
+    constexpr auto st = o6 / udp{4500, 4500} / esp<tunnel, aes128_gcm_16>{} / ipv4{};
+    endpoint ep(st, {.mtu = 1500}, &out, &in);
+    std::vector<std::uint8_t> buf(ep.headroom + 100 + ep.tailroom);
+    test::write_inner_ipv4(buf.data() + ep.headroom, 100);
+    frame f(buf, ep.headroom, 100);
+    REQUIRE(ep.encap(f));
+    const std::vector<std::uint8_t> good(f.data().begin(), f.data().end());
+    CHECK(good[6] == ip_proto::udp);
+    CHECK(load_be16(&good[46]) != 0);  // UDP over IPv6 carries a checksum (RFC 8200 §8.1)
+    auto p = good;
+    p[0] = 0x45;
+    CHECK(decap_guarded(ep, p).error() == errc::ip_bad_version);
+    p = good;
+    store_be16(&p[4], static_cast<std::uint16_t>(good.size()));  // longer than the buffer
+    CHECK(decap_guarded(ep, p).error() == errc::truncated);
+    p = good;
+    p[6] = ip_proto::esp;
+    CHECK(decap_guarded(ep, p).error() == errc::ip_unexpected_protocol);
+    p = good;
+    p[47] ^= 1;
+    const auto r = decap_guarded(ep, p);
+    CHECK(r.error() == errc::udp_bad_checksum);
+    CHECK(r.detail == 1);
+    p = good;
+    store_be16(&p[44], 7);
+    CHECK(decap_guarded(ep, p).error() == errc::udp_bad_length);
+    REQUIRE(decap_guarded(ep, good));
+  }
+
+  TEST_CASE("NAT-T: keepalives and IKE (non-ESP marker) are reported as not ESP") {
+    const esp_suite s = aes128_gcm_16::value;
+    const test::suite_keys k(s);
+    sa_t in({.spi = 5, .suite = s, .keys = {k.enc, k.auth}});
+    constexpr auto st = outer / udp{4500, 4500} / esp<tunnel, aes128_gcm_16>{} / ipv4{};
+    endpoint ep(st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), &in);
+    auto make = [](std::vector<std::uint8_t> payload) {
+      std::vector<std::uint8_t> p(28 + payload.size());
+      write_ipv4(p.data(), p.size(), {{100, 1, 1, 1}, {100, 3, 3, 3}, 0, 64, ip_proto::udp, 9, false});
+      write_udp(p.data() + 20, 4500, 4500, 8 + payload.size());
+      std::copy(payload.begin(), payload.end(), p.begin() + 28);
+      return p;
+    };
+    CHECK(decap_guarded(ep, make({0xff})).error() == errc::nat_keepalive);
+    CHECK(decap_guarded(ep, make({0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0})).error() == errc::non_esp_marker);
+  }
+
+  TEST_CASE("hostile: GRE flags, version, checksum and key (plain GRE, no ESP)") {
+    constexpr auto st = outer / gre<gre_opt::csum | gre_opt::key | gre_opt::seq>{0x11223344};
+    endpoint ep(st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));
+    std::vector<std::uint8_t> buf(ep.headroom + 100 + ep.tailroom);
+    test::write_inner_ipv4(buf.data() + ep.headroom, 100);
+    frame f(buf, ep.headroom, 100);
+    REQUIRE(ep.encap(f));
+    const std::vector<std::uint8_t> good(f.data().begin(), f.data().end());
+    CHECK(good.size() == 20 + 16 + 100);
+    const auto ok = decap_guarded(ep, good);
+    REQUIRE(ok);
+    CHECK(ok.val.gre_seq == 0u);
+    auto with = [&](std::size_t at, std::uint8_t x) { auto p = good; p[at] ^= x; return decap_guarded(ep, p); };
+    CHECK(with(21, 0x01).error() == errc::gre_bad_version);
+    CHECK(with(20, 0x40).error() == errc::gre_reserved_bits);
+    CHECK(with(21, 0x08).error() == errc::gre_reserved_bits);
+    CHECK(with(100, 0x01).error() == errc::gre_bad_checksum);
+    auto key = good;
+    key[28] ^= 1;  // change the key and keep the GRE checksum right
+    store_be16(&key[24], 0);
+    store_be16(&key[24], internet_checksum(key.data() + 20, key.size() - 20));
+    const auto r = decap_guarded(ep, key);
+    CHECK(r.error() == errc::gre_key_mismatch);
+    CHECK(r.detail == 1);
+    auto proto = good;
+    store_be16(&proto[22], ether_type::ipv6);  // says IPv6, carries IPv4
+    store_be16(&proto[24], 0);
+    store_be16(&proto[24], internet_checksum(proto.data() + 20, proto.size() - 20));
+    CHECK(decap_guarded(ep, proto).error() == errc::bad_inner_packet);
+  }
+
+  TEST_CASE("hostile: a frame without enough headroom or tailroom is refused untouched") {
+    reference_tunnel t;
+    for (auto [head, tail, expected] : {std::tuple{reference_t::headroom - 1, reference_t::tailroom, errc::no_headroom},
+                                        std::tuple{reference_t::headroom, reference_t::tailroom - 1, errc::no_tailroom}}) {
+      test::guarded g(head + 200 + tail);
+      test::write_inner_ipv4(g.inside().data() + head, 200);
+      const auto before = g.all;
+      frame f(g.inside(), head, 200);
+      CHECK(t.ep.encap(f).error() == expected);
+      CHECK(g.all == before);
+    }
+    // and a bad inner packet is refused before anything is written
+    test::guarded g(reference_t::headroom + 200 + reference_t::tailroom);
+    frame f(g.inside(), reference_t::headroom, 200);  // zeros: not an IP packet
+    CHECK(t.ep.encap(f).error() == errc::bad_inner_packet);
+  }
+
+  TEST_CASE("an SA whose suite differs from the stack's ESP type is refused at setup") {
+    test::suite_keys k(aes128_gcm_16::value);
+    sa_t gcm({.spi = 1, .suite = aes128_gcm_16::value, .keys = {k.enc, {}}});
+    CHECK_THROWS_AS(endpoint(reference, {.mtu = 1500}, &gcm, &gcm), std::invalid_argument);
+  }
+
+  TEST_CASE("buffer sizes are compile-time constants of the stack") {
+    static_assert(reference_t::headroom == 20 + 8 + 16 + 20 + 4);
+    static_assert(reference_t::tailroom == 15 + 2 + 12);
+    CHECK(true);
+  }
+}
