@@ -2,6 +2,12 @@
 // packet, ESN, sequence exhaustion, IV rules, padding, and every malformed-ESP class.
 #include <encap/crypto/botan.hpp>
 #include <encap/esp_sa.hpp>
+#ifdef ENCAP_HAVE_IPSEC_MB
+#include <encap/crypto/ipsec_mb.hpp>
+#define ENCAP_BACKENDS encap::botan_backend, encap::ipsec_mb_backend
+#else
+#define ENCAP_BACKENDS encap::botan_backend
+#endif
 
 #include <doctest/doctest.h>
 
@@ -33,10 +39,11 @@ using sa_t = esp_sa<botan_backend>;
 
 namespace {
 
-std::vector<esp_suite> botan_suites() {
+template <class B>
+std::vector<esp_suite> suites_of() {
   std::vector<esp_suite> out;
   for (const auto& s : all_suites)
-    if (botan_backend::supports(s)) out.push_back(s);
+    if (B::supports(s)) out.push_back(s);
   return out;
 }
 
@@ -58,12 +65,12 @@ struct packet {
 }  // namespace
 
 TEST_SUITE("esp_sa") {
-  TEST_CASE("every suite Botan provides round-trips, with and without ESN, at sizes 28..1500") {
-    for (const esp_suite& s : botan_suites()) {
+  TEST_CASE_TEMPLATE("every suite a backend provides round-trips, with and without ESN, at sizes 28..1500", B, ENCAP_BACKENDS) {
+    for (const esp_suite& s : suites_of<B>()) {
       CAPTURE(to_string(s));
       const test::suite_keys k(s);
       for (bool esn : {false, true}) {
-        sa_t out(cfg(s, k, 0x1001, esn)), in(cfg(s, k, 0x1001, esn));
+        esp_sa<B> out(cfg(s, k, 0x1001, esn)), in(cfg(s, k, 0x1001, esn));
         for (std::size_t n : {28, 29, 30, 31, 64, 100, 1000, 1400, 1500}) {
           packet p(n);
           const auto original = std::vector<std::uint8_t>(p.f.data().begin(), p.f.data().end());
@@ -78,11 +85,11 @@ TEST_SUITE("esp_sa") {
     }
   }
 
-  TEST_CASE("no heap allocation per packet: 10,000 encap/decap round trips per suite") {
-    for (const esp_suite& s : botan_suites()) {
+  TEST_CASE_TEMPLATE("no heap allocation per packet: 10,000 encap/decap round trips per suite", B, ENCAP_BACKENDS) {
+    for (const esp_suite& s : suites_of<B>()) {
       CAPTURE(to_string(s));
       const test::suite_keys k(s);
-      sa_t out(cfg(s, k, 7, true)), in(cfg(s, k, 7, true));
+      esp_sa<B> out(cfg(s, k, 7, true)), in(cfg(s, k, 7, true));
       std::vector<std::uint8_t> buf(64 + 1400 + 300);
       {  // the first packet may size Botan's reused buffers
         frame f(buf, 64, 1000);
@@ -180,6 +187,31 @@ TEST_SUITE("esp_sa") {
     packet t(100);
     CHECK(esn.encap(t.f, 4).error() == errc::sequence_exhausted);
   }
+
+#ifdef ENCAP_HAVE_IPSEC_MB
+  TEST_CASE("Botan and intel-ipsec-mb produce identical packets for the same key, IV and sequence number") {
+    for (const esp_suite& s : suites_of<ipsec_mb_backend>()) {
+      CAPTURE(to_string(s));
+      const test::suite_keys k(s);
+      for (bool esn : {false, true}) {
+        esp_sa<botan_backend> a(cfg(s, k, 3, esn));
+        esp_sa<ipsec_mb_backend> b(cfg(s, k, 3, esn)), b_in(cfg(s, k, 3, esn));
+        for (std::size_t n : {28, 61, 64, 1000, 1414}) {
+          const std::array<std::uint8_t, 8> iv{9, 8, 7, 6, 5, 4, 3, static_cast<std::uint8_t>(n)};
+          const std::uint64_t seq = esn ? (std::uint64_t{7} << 32) + n : n;
+          a.set_next_seq(seq);
+          b.set_next_seq(seq);
+          a.set_next_iv(iv);
+          b.set_next_iv(iv);
+          packet pa(n), pb(n);
+          REQUIRE(a.encap(pa.f, 4));
+          REQUIRE(b.encap(pb.f, 4));
+          CHECK(std::equal(pa.f.data().begin(), pa.f.data().end(), pb.f.data().begin(), pb.f.data().end()));
+        }
+      }
+    }
+  }
+#endif
 
   TEST_CASE("ESN: the high half travels in the ICV only, and crosses 2^32 transparently") {
     for (const esp_suite s : {aes128_gcm_16::value, aes256_cbc_hmac_sha1_96::value, chacha20_poly1305::value}) {

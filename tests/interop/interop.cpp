@@ -1,11 +1,15 @@
 // interop — encap's side of the scapy interop test (scapy_interop.py drives it).
 //
-//   interop encap MANIFEST OUT.pcap   encapsulate each case's inner packet, write a pcap
-//   interop decap MANIFEST IN.pcap    decapsulate scapy's packets, compare with the inner packet
+//   interop encap MANIFEST OUT.pcap [BACKEND]   encapsulate each case's inner packet, write a pcap
+//   interop decap MANIFEST IN.pcap [BACKEND]    decapsulate scapy's packets, compare with the inner packet
+// BACKEND: botan (default) or ipsec_mb.
 //
 // MANIFEST: one case a line, space-separated:
 //   spi suite mode(tunnel|transport) esn(0|1) natt(0|1) seq(64-bit) enc_key_hex auth_key_hex|- inner_hex
 #include <encap/crypto/botan.hpp>
+#ifdef ENCAP_HAVE_IPSEC_MB
+#include <encap/crypto/ipsec_mb.hpp>
+#endif
 #include <encap/encap.hpp>
 #include <encap/endpoint.hpp>
 #include <encap/pcap.hpp>
@@ -77,8 +81,8 @@ std::vector<std::vector<std::uint8_t>> read_pcap(const char* path) {
 }
 
 // Runs `fn` with an endpoint for this case's stack: IPv4 / [UDP 4500] / ESP / (IPv4 inner | GRE).
-template <class Suite, class Fn>
-void with_endpoint(const case_line& c, esp_sa<botan_backend>& sa, Fn&& fn) {
+template <class Suite, class B, class Fn>
+void with_endpoint(const case_line& c, esp_sa<B>& sa, Fn&& fn) {
   const ipv4 outer{{100, 1, 1, 1}, {100, 3, 3, 3}};
   const udp natt{4500, 4500};
   const tunnel_options o{.mtu = 9000};
@@ -91,13 +95,13 @@ void with_endpoint(const case_line& c, esp_sa<botan_backend>& sa, Fn&& fn) {
   }
 }
 
-template <class... Suites, class Fn>
-bool dispatch(const case_line& c, esp_sa<botan_backend>& sa, Fn&& fn) {
+template <class... Suites, class B, class Fn>
+bool dispatch(const case_line& c, esp_sa<B>& sa, Fn&& fn) {
   return ((to_string(Suites::value) == c.suite ? (with_endpoint<Suites>(c, sa, fn), true) : false) || ...);
 }
 
-template <class Fn>
-bool run_case(const case_line& c, esp_sa<botan_backend>& sa, Fn&& fn) {
+template <class B, class Fn>
+bool run_case(const case_line& c, esp_sa<B>& sa, Fn&& fn) {
   return dispatch<aes128_gcm_16, aes256_gcm_16, suite<cipher_id::aes256_gcm_8>, aes128_cbc_hmac_sha1_96,
                   aes256_cbc_hmac_sha256_128, aes128_ctr_hmac_sha1_96, suite<cipher_id::aes256_ctr, integ_id::hmac_sha512_256>,
                   aes128_ccm_16, suite<cipher_id::aes256_ccm_16>, chacha20_poly1305, null_hmac_sha256_128,
@@ -111,20 +115,16 @@ esp_sa_config config(const case_line& c) {
   return {.spi = c.spi, .suite = s, .keys = {c.enc_key, c.auth_key}, .esn = c.esn};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: interop encap|decap MANIFEST PCAP\n");
-    return 2;
-  }
+template <class Backend>
+int run(char** argv) {
+  using sa_t = esp_sa<Backend>;
   const std::string mode = argv[1];
   const auto cases = read_manifest(argv[2]);
   int failures = 0;
   if (mode == "encap") {
     pcap_writer out(argv[3]);
     for (const auto& c : cases) {
-      esp_sa<botan_backend> sa(config(c));
+      sa_t sa(config(c));
       sa.set_next_seq(c.seq);
       std::vector<std::uint8_t> buf(256 + c.inner.size() + 256);
       std::memcpy(buf.data() + 256, c.inner.data(), c.inner.size());
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
     }
     for (std::size_t i = 0; i < cases.size(); ++i) {
       const auto& c = cases[i];
-      esp_sa<botan_backend> sa(config(c));
+      sa_t sa(config(c));
       if (c.seq > 64) sa.restore_inbound(c.seq - 32);  // the receiver has seen traffic up to just below
       std::vector<std::uint8_t> buf(packets[i]);
       frame f(buf, 0, buf.size());
@@ -162,6 +162,22 @@ int main(int argc, char** argv) {
       if (!ok) ++failures;
     }
   }
-  std::printf("%zu cases, %d failures\n", cases.size(), failures);
+  std::printf("%s: %zu cases, %d failures\n", std::string(Backend::name).c_str(), cases.size(), failures);
   return failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: interop encap|decap MANIFEST PCAP [botan|ipsec_mb]\n");
+    return 2;
+  }
+  const std::string backend = argc == 5 ? argv[4] : "botan";
+  if (backend == "botan") return run<botan_backend>(argv);
+#ifdef ENCAP_HAVE_IPSEC_MB
+  if (backend == "ipsec_mb") return run<ipsec_mb_backend>(argv);
+#endif
+  std::fprintf(stderr, "interop: backend '%s' not built\n", backend.c_str());
+  return 2;
 }

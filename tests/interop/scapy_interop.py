@@ -15,7 +15,7 @@ Limits of scapy 2.5 (Debian 12), worked around here:
   at 8; the length is repaired before encap reads the packet;
 - python3-cryptography's AESGCM takes 16-byte tags only, so GCM-8/12 are left to tshark.
 
-    scapy_interop.py path/to/interop WORKDIR
+    scapy_interop.py path/to/interop WORKDIR [botan|ipsec_mb]
 Exit 77 (skipped) when scapy or cryptography is missing.
 """
 import os
@@ -31,6 +31,8 @@ except ImportError as e:
     sys.exit(77)
 
 helper, work = sys.argv[1], sys.argv[2]
+backend = sys.argv[3] if len(sys.argv) > 3 else "botan"
+IPSEC_MB_SUITES = {"aes-128-gcm-16", "aes-256-gcm-16", "chacha20-poly1305"}  # what that backend implements
 os.makedirs(work, exist_ok=True)
 
 # encap suite name -> (scapy crypt_algo, key size, salt size, icv size or None, scapy auth_algo, auth key size)
@@ -52,6 +54,8 @@ SUITES = {
 cases = []
 spi = 0x2000
 for name, (calgo, klen, slen, icv, aalgo, alen) in SUITES.items():
+    if backend == "ipsec_mb" and name not in IPSEC_MB_SUITES:
+        continue
     for mode in ("tunnel", "transport"):
         for esn in (0, 1):
             for natt in (0, 1):
@@ -112,7 +116,7 @@ manifest(man)
 
 # (1) encap builds, scapy decrypts and authenticates
 out = os.path.join(work, "encap.pcap")
-r = subprocess.run([helper, "encap", man, out])
+r = subprocess.run([helper, "encap", man, out, backend])
 if r.returncode != 0:
     failures += 1
 esn_checked = 0
@@ -162,7 +166,7 @@ for c in cases:
     built.append(pkt)
 inp = os.path.join(work, "scapy.pcap")
 wrpcap(inp, built)
-r = subprocess.run([helper, "decap", man, inp])
+r = subprocess.run([helper, "decap", man, inp, backend])
 if r.returncode != 0:
     failures += 1
 
