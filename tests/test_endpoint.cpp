@@ -345,6 +345,26 @@ TEST_SUITE("endpoint") {
     CHECK_THROWS_AS(endpoint(reference, {.mtu = 1500}, &gcm, &gcm), std::invalid_argument);
   }
 
+  TEST_CASE("bursts: N packets in one call, each with its own result") {
+    reference_tunnel t;
+    constexpr std::size_t n = 8, stride = reference_t::headroom + 1500 + reference_t::tailroom;
+    std::vector<std::uint8_t> buf(n * stride);
+    std::array<frame, n> frames;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t len = i == 5 ? 1415 : 100 + 100 * i;  // one too big
+      test::write_inner_ipv4(buf.data() + i * stride + reference_t::headroom, len);
+      frames[i] = frame({buf.data() + i * stride, stride}, reference_t::headroom, len);
+    }
+    std::array<result<byte_span>, n> out;
+    CHECK(t.ep.encap_burst(frames, out) == n - 1);
+    CHECK(out[5].error() == errc::packet_too_big);
+    CHECK(out[5].detail == 1414);
+    std::array<result<decap_info>, n> back;
+    CHECK(t.ep.decap_burst(frames, back) == n - 1);  // the refused one is not ESP: it fails to decap
+    for (std::size_t i = 0; i < n; ++i)
+      if (i != 5) CHECK(frames[i].size() == 100 + 100 * i);
+  }
+
   TEST_CASE("buffer sizes are compile-time constants of the stack") {
     static_assert(reference_t::headroom == 20 + 8 + 16 + 20 + 4);
     static_assert(reference_t::tailroom == 15 + 2 + 12);

@@ -1,10 +1,12 @@
 // encap/bytes.hpp — big-endian loads and stores, and the Internet checksum (RFC 1071)
-// with its incremental update (RFC 1624). Byte-wise: no alignment or aliasing games.
+// with its incremental update (RFC 1624). Through memcpy: no alignment or aliasing games.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <type_traits>
 
 namespace encap {
 inline namespace v0 {
@@ -12,32 +14,56 @@ inline namespace v0 {
 using byte_span = std::span<std::uint8_t>;
 using const_byte_span = std::span<const std::uint8_t>;
 
+// Byte-wise in constant evaluation; one load or store and a byte swap at run time.
 constexpr std::uint16_t load_be16(const std::uint8_t* p) noexcept {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+  if (std::is_constant_evaluated()) return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  return __builtin_bswap16(v);
 }
 constexpr std::uint32_t load_be32(const std::uint8_t* p) noexcept {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+  if (std::is_constant_evaluated())
+    return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
 }
 constexpr void store_be16(std::uint8_t* p, std::uint16_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
+  if (std::is_constant_evaluated()) {
+    p[0] = static_cast<std::uint8_t>(v >> 8);
+    p[1] = static_cast<std::uint8_t>(v);
+    return;
+  }
+  v = __builtin_bswap16(v);
+  std::memcpy(p, &v, 2);
 }
 constexpr void store_be32(std::uint8_t* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
+  if (std::is_constant_evaluated()) {
+    p[0] = static_cast<std::uint8_t>(v >> 24);
+    p[1] = static_cast<std::uint8_t>(v >> 16);
+    p[2] = static_cast<std::uint8_t>(v >> 8);
+    p[3] = static_cast<std::uint8_t>(v);
+    return;
+  }
+  v = __builtin_bswap32(v);
+  std::memcpy(p, &v, 4);
 }
 constexpr void store_be64(std::uint8_t* p, std::uint64_t v) noexcept {
   store_be32(p, static_cast<std::uint32_t>(v >> 32));
   store_be32(p + 4, static_cast<std::uint32_t>(v));
 }
 
-// One's-complement sum of 16-bit words (RFC 1071), not yet folded or complemented.
+// One's-complement sum of 16-bit words (RFC 1071), not yet complemented. Adds 32-bit
+// words into a 64-bit accumulator (RFC 1071 §2(B): the sum is byte-order and word-size
+// independent modulo the end-around carry), then folds to 32 bits for further adding.
 constexpr std::uint32_t checksum_add(std::uint32_t sum, const std::uint8_t* p, std::size_t n) noexcept {
-  for (; n > 1; n -= 2, p += 2) sum += load_be16(p);
-  if (n) sum += static_cast<std::uint32_t>(p[0]) << 8;
-  return sum;
+  std::uint64_t acc = sum;
+  for (; n >= 4; n -= 4, p += 4) acc += load_be32(p);
+  if (n >= 2) { acc += load_be16(p); p += 2; n -= 2; }
+  if (n) acc += static_cast<std::uint32_t>(p[0]) << 8;
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  acc = (acc & 0xffffffffu) + (acc >> 32);
+  return static_cast<std::uint32_t>(acc);
 }
 constexpr std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 
 #include "esp_sa.hpp"
@@ -95,6 +96,20 @@ class endpoint<Backend, stack<Ls...>> {
     const errc e = encap_layer<size - 1>(f, c);
     if (e != errc::ok) return e;
     return f.data();
+  }
+
+  // Bursts: N packets of this endpoint in one call, results in `out` (out.size() >= n).
+  // Today each backend processes them one after another; the call is the place where a
+  // multi-buffer backend interleaves them. Returns how many succeeded.
+  std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < frames.size() && i < out.size(); ++i) ok += (out[i] = encap(frames[i])).has_value();
+    return ok;
+  }
+  std::size_t decap_burst(std::span<frame> frames, std::span<result<decap_info>> out) noexcept {
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < frames.size() && i < out.size(); ++i) ok += (out[i] = decap(frames[i])).has_value();
+    return ok;
   }
 
   // Validates and strips every layer, outermost first. On success f holds the inner IP

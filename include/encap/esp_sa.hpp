@@ -81,17 +81,20 @@ class esp_sa {
     const std::size_t n = f.size();
     const bool tfc = padding_.tfc_boundary && (next_header == ip_proto::ipv4 || next_header == ip_proto::ipv6);
     const std::size_t p = tfc ? padded_payload(rule_, n, room) : n;
-    const std::size_t body = round_up(p + esp_trailer_fixed, rule_.align) + rule_.extra_padding;
+    // the alignment is 4, 8 or 16: a mask, not a division, on the per-packet path
+    const std::size_t body = ((p + esp_trailer_fixed + align_mask_) & ~align_mask_) + rule_.extra_padding;
     const std::size_t pad_len = body - p - esp_trailer_fixed;
-    const std::size_t head = esp_header_size + suite_.iv_size(), tail = body - n + suite_.icv_size();
+    const std::size_t head = esp_header_size + iv_size_, tail = body - n + icv_size_;
     if (f.headroom() < head) return errc::no_headroom;
     if (f.tailroom() < tail) return errc::no_tailroom;
     if (exhausted_) return errc::sequence_exhausted;
     const std::uint64_t seq = next_seq_;
 
     std::uint8_t* t = f.begin() + n;
-    std::memset(t, 0, p - n);  // TFC padding (RFC 4303 §2.7)
-    t += p - n;
+    if (p > n) {
+      std::memset(t, 0, p - n);  // TFC padding (RFC 4303 §2.7)
+      t += p - n;
+    }
     for (std::size_t i = 1; i <= pad_len; ++i) *t++ = static_cast<std::uint8_t>(i);  // RFC 4303 §2.4
     *t++ = static_cast<std::uint8_t>(pad_len);
     *t = next_header;
@@ -100,7 +103,7 @@ class esp_sa {
     std::uint8_t* h = f.begin();
     store_be32(h, spi_);
     store_be32(h + 4, static_cast<std::uint32_t>(seq));
-    const byte_span iv{h + esp_header_size, suite_.iv_size()};
+    const byte_span iv{h + esp_header_size, iv_size_};
     if (fixed_iv_len_) {
       std::memcpy(iv.data(), fixed_iv_.data(), fixed_iv_len_ < iv.size() ? fixed_iv_len_ : iv.size());
       fixed_iv_len_ = 0;
@@ -119,10 +122,10 @@ class esp_sa {
   // decrypts, checks the padding and records the sequence number. On success the frame
   // holds the payload and the result is the next header.
   result<std::uint8_t> decap(frame& f) noexcept {
-    const std::size_t iv = suite_.iv_size(), icv = suite_.icv_size();
+    const std::size_t iv = iv_size_, icv = icv_size_;
     if (f.size() < esp_header_size + iv + icv + esp_trailer_fixed) return errc::truncated;
     const std::size_t body = f.size() - esp_header_size - iv - icv;
-    if (body % rule_.align != 0) return errc::esp_bad_length;
+    if ((body & align_mask_) != 0) return errc::esp_bad_length;
     const std::uint8_t* h = f.begin();
     if (load_be32(h) != spi_) return errc::esp_unknown_spi;
     const std::uint32_t seq_lo = load_be32(h + 4);
@@ -179,7 +182,7 @@ class esp_sa {
   std::uint64_t max_seq() const noexcept { return esn_ ? ~std::uint64_t{0} : 0xffffffffu; }
 
   esp_packet_view view(byte_span packet, std::uint32_t seq_hi) const noexcept {
-    return {packet, suite_.iv_size(), suite_.icv_size(), esn_, seq_hi};
+    return {packet, iv_size_, icv_size_, esn_, seq_hi};
   }
 
   static std::string hex(const_byte_span b) {
@@ -194,6 +197,7 @@ class esp_sa {
   bool esn_;
   esp_padding padding_;
   layer_rule rule_;
+  std::size_t iv_size_ = suite_.iv_size(), icv_size_ = suite_.icv_size(), align_mask_ = suite_.align() - 1;
   std::uint64_t next_seq_ = 1;
   bool exhausted_ = false;
   std::array<std::uint8_t, 16> fixed_iv_{};

@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <string.h>  // explicit_bzero
 
 #include "../bytes.hpp"
 #include "../result.hpp"
@@ -67,11 +68,9 @@ inline bool ct_equal(const std::uint8_t* a, const std::uint8_t* b, std::size_t n
   return static_cast<volatile std::uint8_t&>(diff) == 0;
 }
 
-// Overwrites key material in a way the optimiser may not drop.
-inline void secure_wipe(void* p, std::size_t n) noexcept {
-  volatile std::uint8_t* v = static_cast<volatile std::uint8_t*>(p);
-  while (n--) *v++ = 0;
-}
+// Overwrites key material or rejected plaintext in a way the optimiser may not drop
+// (glibc's explicit_bzero: memset speed, unlike a volatile byte loop).
+inline void secure_wipe(void* p, std::size_t n) noexcept { explicit_bzero(p, n); }
 
 // Keys as configured: the encryption key with its salt/nonce at the end (RFC 4106 §8.1
 // KEYMAT layout), and the integrity key.

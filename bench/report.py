@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Turn an encap-bench JSON run into the tables and chart of docs/performance.md.
+
+    encap-bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+                --benchmark_format=json --benchmark_out=run.json
+    python3 bench/report.py run.json docs/performance-chart.svg > table.md
+
+Every ratio is between two entries of the same run (medians of the repetitions):
+encap / raw and decap / raw-open per backend, suite and size; decap-forged / decap;
+ipsec_mb encap / botan encap; burst / single.
+"""
+import json
+import sys
+
+run = json.load(open(sys.argv[1]))
+svg_path = sys.argv[2] if len(sys.argv) > 2 else None
+
+med = {}
+for b in run["benchmarks"]:
+    name = b.get("run_name", b["name"])
+    if b.get("aggregate_name", "median") != "median":
+        continue
+    med[name] = b
+
+def rate(name):
+    b = med.get(name)
+    return b["bytes_per_second"] if b and "bytes_per_second" in b else None
+
+def pps(name):
+    b = med.get(name)
+    return b.get("packets") if b else None
+
+ctx = run["context"]
+print(f"CPU: {ctx.get('cpu_model', '?')} ({ctx['num_cpus']} cores, {ctx['mhz_per_cpu']} MHz); "
+      f"{ctx['date']}; library build {ctx.get('library_build_type', '?')}")
+print()
+backends = sorted({n.split("/")[0] for n in med if "/" in n and not n.startswith("calc")})
+suites = []
+for n in med:
+    parts = n.split("/")
+    if len(parts) == 4 and parts[1] == "raw" and parts[2] not in suites:
+        suites.append(parts[2])
+sizes = ["64", "512", "1414", "9000", "imix"]
+
+print("| backend | suite | size | raw GB/s | encap GB/s | encap/raw | raw-open GB/s | decap GB/s | decap/raw-open | forged/decap time |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for be in backends:
+    for s in suites:
+        for z in sizes:
+            r, e = rate(f"{be}/raw/{s}/{z}"), rate(f"{be}/encap/{s}/{z}")
+            ro, d = rate(f"{be}/raw-open/{s}/{z}"), rate(f"{be}/decap/{s}/{z}")
+            f = rate(f"{be}/decap-forged/{s}/{z}")
+            if not r:
+                continue
+            print(f"| {be} | {s} | {z} | {r/1e9:.2f} | {e/1e9:.2f} | {e/r:.2f} | {ro/1e9:.2f} | {d/1e9:.2f} | {d/ro:.2f} | {d/f:.2f} |")
+print()
+if "ipsec_mb" in backends:
+    print("| suite | size | ipsec_mb encap / botan encap | ipsec_mb encap / ipsec_mb raw |")
+    print("|---|---|---|---|")
+    for s in suites:
+        for z in sizes:
+            a, b, r = rate(f"ipsec_mb/encap/{s}/{z}"), rate(f"botan/encap/{s}/{z}"), rate(f"ipsec_mb/raw/{s}/{z}")
+            if a and b:
+                print(f"| {s} | {z} | {a/b:.2f} | {a/r:.2f} |")
+    print()
+print("| backend | suite | burst | burst / single (packets/s) |")
+print("|---|---|---|---|")
+for be in backends:
+    for s in suites:
+        for n in ["1", "8", "32", "64"]:
+            b, o = pps(f"{be}/burst-encap/{s}/1414/{n}"), pps(f"{be}/single-encap/{s}/1414/{n}")
+            if b and o:
+                print(f"| {be} | {s} | {n} | {b/o:.2f} |")
+print()
+print("| calculator | calls/s |")
+print("|---|---|")
+for n, b in med.items():
+    if n.startswith("calc/"):
+        print(f"| {n} | {b['calls']/1e6:.1f} M |")
+for k, v in ctx.items():
+    if k.endswith("_sa_bytes_aes-256-gcm-16"):
+        print(f"\nPer-SA memory, {k.replace('_sa_bytes_', ' ')}: {v} bytes of heap (plus the esp_sa object itself)")
+
+if svg_path:
+    W, H, L, R, T, B = 860, 460, 70, 230, 40, 50
+    xs = ["64", "512", "1414", "9000"]
+    lines = []
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+    for be in backends:
+        for s in suites:
+            pts = [rate(f"{be}/encap/{s}/{z}") for z in xs]
+            if all(pts):
+                lines.append((f"{be} {s}", [p / 1e9 for p in pts], "4 2" if be == "botan" else ""))
+    ymax = max(max(v) for _, v, _ in lines) * 1.1
+    x = lambda i: L + i * (W - L - R) / (len(xs) - 1)
+    y = lambda v: T + (ymax - v) * (H - T - B) / ymax
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<text x="{(W - R + L) / 2}" y="20" text-anchor="middle" font-size="14">encap throughput (reference stack, one core) vs inner packet size</text>']
+    step = 0.5 if ymax < 4 else 1.0
+    v = 0.0
+    while v <= ymax:
+        out.append(f'<line x1="{L}" x2="{W-R}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee"/>')
+        out.append(f'<text x="{L-6}" y="{y(v)+4:.1f}" text-anchor="end">{v:.1f}</text>')
+        v += step
+    for i, z in enumerate(xs):
+        out.append(f'<text x="{x(i):.1f}" y="{H-B+18}" text-anchor="middle">{z}</text>')
+    out.append(f'<text x="{(W - R + L) / 2}" y="{H-12}" text-anchor="middle">inner packet size (bytes)</text>')
+    out.append(f'<text x="16" y="{H/2}" text-anchor="middle" transform="rotate(-90 16 {H/2})">GB/s (inner bytes)</text>')
+    for k, (label, vals, dash) in enumerate(lines):
+        c = colours[k % len(colours)]
+        path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals))
+        out.append(f'<path d="{path}" fill="none" stroke="{c}" stroke-width="2" stroke-dasharray="{dash}"/>')
+        ly = T + 10 + 18 * k
+        out.append(f'<line x1="{W-R+10}" x2="{W-R+34}" y1="{ly-4}" y2="{ly-4}" stroke="{c}" stroke-width="2" stroke-dasharray="{dash}"/>')
+        out.append(f'<text x="{W-R+40}" y="{ly}">{label}</text>')
+    out.append("</svg>")
+    open(svg_path, "w").write("\n".join(out))
