@@ -121,10 +121,15 @@ class endpoint<Backend, stack<Ls...>> {
     // the inner packet: its length field, less any TFC padding, and RFC 6040 ECN
     const auto p = f.data();
     const std::uint8_t version = p.empty() ? 0 : p[0] >> 4;
-    std::size_t len = 0;
-    if (version == 4 && p.size() >= 20) len = load_be16(&p[2]);
-    else if (version == 6 && p.size() >= 40) len = 40 + std::size_t{load_be16(&p[4])};
-    if (len == 0 || len > p.size() || version != c.inner_version) return result<decap_info>(errc::bad_inner_packet, size);
+    std::size_t len = 0, min_len = 40;
+    if (version == 4 && p.size() >= 20) {
+      len = load_be16(&p[2]);
+      const std::size_t ihl = std::size_t{p[0] & 0x0fu} * 4;
+      min_len = ihl < 20 ? len + 1 : ihl;  // the header itself: IHL of at least 5 words
+    } else if (version == 6 && p.size() >= 40) {
+      len = 40 + std::size_t{load_be16(&p[4])};
+    }
+    if (len < min_len || len > p.size() || version != c.inner_version) return result<decap_info>(errc::bad_inner_packet, size);
     (void)f.truncate(len);
     if (c.outer_ecn) {
       const std::uint8_t tos = version == 4 ? p[1] : static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4);

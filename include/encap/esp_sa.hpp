@@ -44,7 +44,7 @@ class esp_sa {
         replay_(c.replay_window), crypto_(checked(c), c.keys) {
     enc_key_len_ = c.keys.encryption.size();
     auth_key_len_ = c.keys.integrity.size();
-    std::memcpy(enc_key_.data(), c.keys.encryption.data(), enc_key_len_);
+    if (enc_key_len_) std::memcpy(enc_key_.data(), c.keys.encryption.data(), enc_key_len_);
     if (auth_key_len_) std::memcpy(auth_key_.data(), c.keys.integrity.data(), auth_key_len_);
   }
   esp_sa(const esp_sa&) = delete;

@@ -49,7 +49,7 @@ class botan_backend {
       throw std::invalid_argument("encryption key must be " + std::to_string(c.key_size + c.salt_size) + " bytes");
     const std::uint8_t* key = keys.encryption.data();
     salt_len_ = c.salt_size;
-    std::memcpy(salt_.data(), key + c.key_size, c.salt_size);
+    if (c.salt_size) std::memcpy(salt_.data(), key + c.key_size, c.salt_size);
     const std::string aes = "AES-" + std::to_string(c.key_size * 8);
 
     switch (c.mode) {

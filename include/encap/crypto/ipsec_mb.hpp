@@ -49,7 +49,7 @@ class ipsec_mb_backend {
     const cipher_info& c = s.c();
     if (keys.encryption.size() != c.key_size + c.salt_size)
       throw std::invalid_argument("encryption key must be " + std::to_string(c.key_size + c.salt_size) + " bytes");
-    std::memcpy(salt_.data(), keys.encryption.data() + c.key_size, c.salt_size);
+    if (c.salt_size) std::memcpy(salt_.data(), keys.encryption.data() + c.key_size, c.salt_size);
     if (c.mode == cipher_mode::gcm) {
       gcm_key_ = std::make_unique<gcm_key_data>();
       if (c.key_size == 16) IMB_AES128_GCM_PRE(mgr_.get(), keys.encryption.data(), gcm_key_.get());
