@@ -1,4 +1,6 @@
 // Fuzz target: IPv4/IPv6 parse-and-validate, the inner-packet peek, and RFC 6040 ECN.
+#include <encap/fragment.hpp>
+#include <encap/mss.hpp>
 #include <encap/wire/ip.hpp>
 
 #include <cstdlib>
@@ -21,6 +23,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (e) set_ecn(copy, e.val);
     }
     if (p.val.version == 4 && internet_checksum(data, 20) == 0 && internet_checksum(copy.data(), 20) != 0) std::abort();
+  }
+  {  // MSS clamping: never grows the packet, and never touches a non-SYN
+    std::vector<std::uint8_t> copy(data, data + size);
+    if (clamp_tcp_mss(copy, 536) && copy.size() != size) std::abort();
+  }
+  {  // pre-fragmentation into 576-byte buffers: every fragment fits
+    std::vector<std::uint8_t> bufs(128 * 576);
+    std::vector<byte_span> out;
+    for (std::size_t i = 0; i < 128; ++i) out.emplace_back(bufs.data() + i * 576, 576);
+    if (const auto r = fragment_ipv4(in, 576, out); r)
+      for (std::size_t i = 0; i < r.val; ++i)
+        if (out[i].size() > 576 || out[i].size() < 20) std::abort();
   }
   return 0;
 }
