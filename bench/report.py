@@ -3,7 +3,7 @@
 
     encap-bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
                 --benchmark_format=json --benchmark_out=run.json
-    python3 bench/report.py run.json docs/performance-chart.svg > table.md
+    python3 bench/report.py run.json [more.json ...] --svg docs/performance-chart.svg > table.md
 
 Every ratio is between two entries of the same run (medians of the repetitions):
 encap / raw and decap / raw-open per backend, suite and size; decap-forged / decap;
@@ -12,15 +12,21 @@ ipsec_mb encap / botan encap; burst / single.
 import json
 import sys
 
-run = json.load(open(sys.argv[1]))
-svg_path = sys.argv[2] if len(sys.argv) > 2 else None
+args = sys.argv[1:]
+svg_path = None
+if "--svg" in args:
+    svg_path = args[args.index("--svg") + 1]
+    args = args[:args.index("--svg")]
+runs = [json.load(open(a)) for a in args]
+run = runs[0]
 
 med = {}
-for b in run["benchmarks"]:
-    name = b.get("run_name", b["name"])
-    if b.get("aggregate_name", "median") != "median":
-        continue
-    med[name] = b
+for r in runs:
+    for b in r["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        med[name] = b
 
 def rate(name):
     b = med.get(name)
@@ -82,7 +88,7 @@ for k, v in ctx.items():
         print(f"\nPer-SA memory, {k.replace('_sa_bytes_', ' ')}: {v} bytes of heap (plus the esp_sa object itself)")
 
 if svg_path:
-    W, H, L, R, T, B = 860, 460, 70, 230, 40, 50
+    W, H, L, R, T, B = 980, 460, 70, 320, 40, 50
     xs = ["64", "512", "1414", "9000"]
     lines = []
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]

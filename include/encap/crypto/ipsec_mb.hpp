@@ -74,52 +74,40 @@ class ipsec_mb_backend {
   }
 
   errc seal(const esp_packet_view& v) noexcept {
-    std::array<std::uint8_t, 12> aad{}, nonce{};
-    const std::size_t aad_len = esp_aad(v, aad);
-    make_nonce(v, nonce);
-    IMB_MGR* m = mgr_.get();
-    std::uint8_t* b = v.body();
-    const std::size_t n = v.body_size();
-    if (gcm_key_) {
-      if (suite_.c().key_size == 16)
-        IMB_AES128_GCM_ENC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, v.icv(), v.icv_size);
-      else
-        IMB_AES256_GCM_ENC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, v.icv(), v.icv_size);
-    } else {
-      IMB_CHACHA20_POLY1305_INIT(m, chacha_key_.data(), &chacha_ctx_, nonce.data(), aad.data(), aad_len);
-      IMB_CHACHA20_POLY1305_ENC_UPDATE(m, chacha_key_.data(), &chacha_ctx_, b, b, n);
-      IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, v.icv(), v.icv_size);
-    }
+    crypt(v, true, v.icv());
     return errc::ok;
   }
 
   errc open(const esp_packet_view& v) noexcept {
-    std::array<std::uint8_t, 12> aad{}, nonce{};
     std::array<std::uint8_t, 16> tag{};
-    const std::size_t aad_len = esp_aad(v, aad);
-    make_nonce(v, nonce);
-    IMB_MGR* m = mgr_.get();
-    std::uint8_t* b = v.body();
-    const std::size_t n = v.body_size();
-    if (gcm_key_) {
-      if (suite_.c().key_size == 16)
-        IMB_AES128_GCM_DEC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, tag.data(), v.icv_size);
-      else
-        IMB_AES256_GCM_DEC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, tag.data(), v.icv_size);
-    } else {
-      IMB_CHACHA20_POLY1305_INIT(m, chacha_key_.data(), &chacha_ctx_, nonce.data(), aad.data(), aad_len);
-      IMB_CHACHA20_POLY1305_DEC_UPDATE(m, chacha_key_.data(), &chacha_ctx_, b, b, n);
-      IMB_CHACHA20_POLY1305_DEC_FINALIZE(m, &chacha_ctx_, tag.data(), v.icv_size);
-    }
+    crypt(v, false, tag.data());
     if (ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
-    secure_wipe(b, n);  // decrypted while authenticating: release nothing
+    secure_wipe(v.body(), v.body_size());  // decrypted while authenticating: release nothing
     return errc::esp_bad_icv;
   }
 
  private:
-  void make_nonce(const esp_packet_view& v, std::array<std::uint8_t, 12>& nonce) const noexcept {
-    std::memcpy(nonce.data(), salt_.data(), 4);
+  // Encrypts or decrypts the body in place and writes the tag it computes to `tag`.
+  void crypt(const esp_packet_view& v, bool encrypt, std::uint8_t* tag) noexcept {
+    std::array<std::uint8_t, 12> aad{}, nonce{};
+    const std::size_t aad_len = esp_aad(v, aad);
+    std::memcpy(nonce.data(), salt_.data(), 4);  // RFC 4106 §4, RFC 7634 §2: salt || IV
     std::memcpy(nonce.data() + 4, v.iv(), 8);
+    IMB_MGR* m = mgr_.get();
+    std::uint8_t* b = v.body();
+    const std::size_t n = v.body_size();
+    if (gcm_key_) {
+      const bool k128 = suite_.c().key_size == 16;
+      if (encrypt && k128) IMB_AES128_GCM_ENC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, tag, v.icv_size);
+      else if (encrypt) IMB_AES256_GCM_ENC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, tag, v.icv_size);
+      else if (k128) IMB_AES128_GCM_DEC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, tag, v.icv_size);
+      else IMB_AES256_GCM_DEC(m, gcm_key_.get(), &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, tag, v.icv_size);
+      return;
+    }
+    IMB_CHACHA20_POLY1305_INIT(m, chacha_key_.data(), &chacha_ctx_, nonce.data(), aad.data(), aad_len);
+    if (encrypt) IMB_CHACHA20_POLY1305_ENC_UPDATE(m, chacha_key_.data(), &chacha_ctx_, b, b, n);
+    else IMB_CHACHA20_POLY1305_DEC_UPDATE(m, chacha_key_.data(), &chacha_ctx_, b, b, n);
+    IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, tag, v.icv_size);  // the same finalize for both directions
   }
 
   esp_suite suite_;
