@@ -10,10 +10,19 @@
 #     clamped MSS;
 #   - a capture on the underlay shows only ESP.
 # Only addresses inside the namespaces it creates; cleans up even when it fails.
-# Usage: tunnel_e2e.sh path/to/gre-ipsec-tunnel path/to/tunnel-mtu [--throughput]
+# Usage: tunnel_e2e.sh path/to/gre-ipsec-tunnel path/to/tunnel-mtu [--throughput] [--nat-t]
+# With --nat-t the endpoints carry ESP in UDP port 4500 (RFC 3948) and the underlay
+# must show only that.
 # Exit 77 (skipped) when not root or a tool is missing.
 set -euo pipefail
-tunnel=$1 calc=$2 throughput=${3:-}
+tunnel=$1 calc=$2 throughput="" natt=""
+for opt in "${@:3}"; do
+  case "$opt" in
+    --throughput) throughput=--throughput ;;
+    --nat-t) natt=--nat-t ;;
+    *) echo "unknown option $opt"; exit 2 ;;
+  esac
+done
 for tool in ip ping nc tcpdump sha256sum; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed (apt-get install iproute2 iputils-ping netcat-openbsd tcpdump)"; exit 77; }
 done
@@ -64,10 +73,11 @@ key-out = $k12
 auth-out = $a12
 key-in = $k21
 auth-in = $a21
+nat-t = $([[ -n $natt ]] && echo 1 || echo 0)
 CONF
 ip netns exec "$E1" "$tunnel" --config "$work/ep1.conf" > "$work/ep1.log" 2>&1 & pids+=($!)
 ip netns exec "$E2" "$tunnel" --tun tun0 --local 192.0.2.2 --remote 192.0.2.1 --icmp-source 172.16.0.2 --spi-out 0x1002 --spi-in 0x1001 \
-  --key-out $k21 --auth-out $a21 --key-in $k12 --auth-in $a12 > "$work/ep2.log" 2>&1 & pids+=($!)
+  --key-out $k21 --auth-out $a21 --key-in $k12 --auth-in $a12 $natt > "$work/ep2.log" 2>&1 & pids+=($!)
 for _ in $(seq 50); do nsx "$E1" ip link show tun0 >/dev/null 2>&1 && nsx "$E2" ip link show tun0 >/dev/null 2>&1 && break; sleep 0.1; done
 nsx "$E1" ip route add 10.2.0.0/24 dev tun0
 nsx "$E2" ip route add 10.1.0.0/24 dev tun0
@@ -75,7 +85,9 @@ for ns in "$E1" "$E2"; do nsx "$ns" sysctl -qw net.ipv4.conf.tun0.rp_filter=0; d
 cat "$work/ep1.log"
 
 # the figures encap's calculator gives for this stack
-mtu=$("$calc" --json --mtu 1500 'ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre' | sed 's/.*"max_inner":\([0-9]*\).*/\1/')
+spec='ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre'
+[[ -n "$natt" ]] && spec='ipv4/udp/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre'
+mtu=$("$calc" --json --mtu 1500 "$spec" | sed 's/.*"max_inner":\([0-9]*\).*/\1/')
 mss=$((mtu - 40))
 echo "tunnel MTU $mtu, MSS clamp $mss"
 fail() { echo "FAIL: $*"; echo "--- ep1"; cat "$work/ep1.log"; echo "--- ep2"; cat "$work/ep2.log"; exit 1; }
@@ -132,11 +144,13 @@ sleep 0.5
 kill "${pids[2]}" 2>/dev/null || true  # the underlay capture
 sleep 0.3
 total=$(tcpdump -r "$work/underlay.pcap" -nn 2>/dev/null | wc -l)
-esp=$(tcpdump -r "$work/underlay.pcap" -nn 'proto 50' 2>/dev/null | wc -l)
-other=$(tcpdump -r "$work/underlay.pcap" -nn 'not proto 50' 2>/dev/null | wc -l)
-echo "underlay: $total IP packets, $esp ESP, $other other"
+carrier='proto 50'
+[[ -n "$natt" ]] && carrier='udp port 4500'
+esp=$(tcpdump -r "$work/underlay.pcap" -nn "$carrier" 2>/dev/null | wc -l)
+other=$(tcpdump -r "$work/underlay.pcap" -nn "not ($carrier)" 2>/dev/null | wc -l)
+echo "underlay: $total IP packets, $esp ESP${natt:+ in UDP 4500}, $other other"
 tcpdump -r "$work/underlay.pcap" -nn 2>/dev/null | sed -n 1,3p || true
-tcpdump -r "$work/underlay.pcap" -nn "not proto 50" 2>/dev/null | sed -n 1,10p || true
+tcpdump -r "$work/underlay.pcap" -nn "not ($carrier)" 2>/dev/null | sed -n 1,10p || true
 [[ $esp -gt 100 && $other -eq 0 ]] || fail "the underlay carried something other than ESP"
 
 kill -INT "${pids[0]}" "${pids[1]}"
