@@ -20,6 +20,7 @@ enum class errc : std::uint8_t {
   invalid_suite,          // cipher/integrity combination rejected
   invalid_key_size,       // key (+ salt) length does not match the suite
   unsupported_suite,      // this crypto backend does not implement the suite
+  crypto_failure,         // the crypto backend refused the operation (a bug, never the packet)
   legacy_suite_refused,   // RFC 8221 MUST NOT: needs an explicit legacy opt-in
   // buffers
   no_headroom,            // the frame has too little room in front for the headers
@@ -70,6 +71,7 @@ constexpr const char* to_string(errc e) noexcept {
     case errc::invalid_suite: return "invalid ESP suite";
     case errc::invalid_key_size: return "key size does not match the suite";
     case errc::unsupported_suite: return "suite not supported by this crypto backend";
+    case errc::crypto_failure: return "crypto backend failure";
     case errc::legacy_suite_refused: return "legacy algorithm refused (RFC 8221); opt in explicitly";
     case errc::no_headroom: return "not enough headroom in the frame";
     case errc::no_tailroom: return "not enough tailroom in the frame";

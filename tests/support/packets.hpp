@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 namespace encap::test {
@@ -42,6 +44,13 @@ inline std::vector<std::uint8_t> test_key(std::size_t n, std::uint8_t seed) {
 }
 
 // Keys sized for a suite; held here so the spans in esp_keys stay valid.
+inline std::string hex(std::span<const std::uint8_t> b) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s;
+  for (auto c : b) { s += digits[c >> 4]; s += digits[c & 15]; }
+  return s;
+}
+
 struct suite_keys {
   std::vector<std::uint8_t> enc, auth;
   explicit suite_keys(const esp_suite& s, std::uint8_t seed = 1)
