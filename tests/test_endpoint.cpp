@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "support/backends.hpp"
 #include "support/packets.hpp"
 
 using namespace encap;
@@ -363,6 +364,85 @@ TEST_SUITE("endpoint") {
     CHECK(t.ep.decap_burst(frames, back) == n - 1);  // the refused one is not ESP: it fails to decap
     for (std::size_t i = 0; i < n; ++i)
       if (i != 5) CHECK(frames[i].size() == 100 + 100 * i);
+  }
+
+  TEST_CASE_TEMPLATE("bursts give exactly the results of one call per packet, across chunks and within one", B, ENCAP_BACKENDS) {
+    // 70 packets (more than two of the backend's 32-packet rounds); on the way back the
+    // burst also carries a duplicate, a forged ICV and a truncated packet. A second
+    // receiver takes the same bytes one call at a time: every result, detail and inner
+    // packet must match.
+    using ep_t = endpoint<B, reference_t>;
+    const esp_suite s = aes256_cbc_hmac_sha1_96::value;
+    const test::suite_keys k(s);
+    const esp_sa_config cfg{.spi = 0x1001, .suite = s, .keys = {k.enc, k.auth}, .replay_window = 128};
+    esp_sa<B> out(cfg), in_burst(cfg), in_single(cfg);
+    ep_t tx(reference, {.mtu = 1500}, &out, nullptr), rx_burst(reference, {.mtu = 1500}, nullptr, &in_burst),
+        rx_single(reference, {.mtu = 1500}, nullptr, &in_single);
+
+    constexpr std::size_t n = 70, stride = reference_t::headroom + 1500 + reference_t::tailroom;
+    auto len_of = [](std::size_t i) { return i == 5 ? std::size_t{1415} : 28 + (i * 97) % 1387; };  // #5 too big
+    std::vector<std::uint8_t> buf(n * stride);
+    std::vector<frame> frames(n);
+    std::vector<std::vector<std::uint8_t>> inner(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      inner[i] = test::inner_ipv4(len_of(i));
+      std::copy(inner[i].begin(), inner[i].end(), buf.begin() + static_cast<std::ptrdiff_t>(i * stride + reference_t::headroom));
+      frames[i] = frame({buf.data() + i * stride, stride}, reference_t::headroom, len_of(i));
+    }
+    std::vector<result<byte_span>> sent(n);
+    CHECK(tx.encap_burst(frames, sent) == n - 1);
+    CHECK(sent[5].error() == errc::packet_too_big);
+    CHECK(sent[5].detail == 1414);
+    std::uint32_t seq = 0;
+    std::vector<std::vector<std::uint8_t>> wire;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i == 5) continue;
+      REQUIRE(sent[i]);
+      CHECK(sent[i].val.data() == frames[i].data().data());
+      CHECK(sent[i].val.size() == wire_size(reference, len_of(i), 1500));
+      CHECK(load_be32(sent[i].val.data() + 20 + 4) == ++seq);  // ESP sequence numbers in burst order
+      wire.emplace_back(sent[i].val.begin(), sent[i].val.end());
+    }
+
+    // the way back: 69 good packets, then a duplicate, a forged ICV and a truncated packet
+    wire.push_back(wire[10]);
+    wire.push_back(wire[3]);
+    wire[3].back() ^= 1;  // forged in place; the good copy of #3 comes late
+    wire.push_back(std::vector<std::uint8_t>(wire[20].begin(), wire[20].begin() + 30));
+    const std::size_t m = wire.size();
+    std::vector<std::uint8_t> back(m * stride), one(stride);
+    std::vector<frame> bf(m);
+    for (std::size_t i = 0; i < m; ++i) {
+      std::copy(wire[i].begin(), wire[i].end(), back.begin() + static_cast<std::ptrdiff_t>(i * stride));
+      bf[i] = frame({back.data() + i * stride, stride}, 0, wire[i].size());
+    }
+    std::vector<result<decap_info>> got(m);
+    const std::size_t ok = rx_burst.decap_burst(bf, got);
+    std::size_t ok_single = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      CAPTURE(i);
+      std::copy(wire[i].begin(), wire[i].end(), one.begin());
+      frame f(one, 0, wire[i].size());
+      const auto r = rx_single.decap(f);
+      ok_single += r.has_value();
+      CHECK(got[i].err == r.err);
+      CHECK(got[i].detail == r.detail);
+      if (r) CHECK(std::equal(bf[i].data().begin(), bf[i].data().end(), f.data().begin(), f.data().end()));
+    }
+    CHECK(ok == ok_single);
+    CHECK(ok == n - 1);  // 69 sent: #3 fails forged, then passes late (inside the 128 window)
+    CHECK(got[3].error() == errc::esp_bad_icv);
+    CHECK(got[3].detail == 1);                           // the ESP layer
+    CHECK(got[m - 3].error() == errc::esp_replayed);     // the duplicate of #10
+    CHECK(got[m - 2].has_value());                       // the good #3, late but inside the window
+    CHECK(got[m - 1].error() == errc::truncated);
+    CHECK(got[m - 1].detail == 0);                       // the outer IPv4 header
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < n; ++i, ++j) {
+      if (i == 5) { --j; continue; }
+      if (j == 3) continue;
+      CHECK(std::equal(bf[j].data().begin(), bf[j].data().end(), inner[i].begin(), inner[i].end()));
+    }
   }
 
   TEST_CASE("buffer sizes are compile-time constants of the stack") {

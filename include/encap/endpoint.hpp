@@ -59,6 +59,12 @@ class endpoint<Backend, stack<Ls...>> {
   static constexpr std::size_t esp_count = ((Ls::kind == layer_kind::esp) + ...);
   static_assert(esp_count <= 1, "one ESP layer per tunnel");
   static constexpr bool inner_ip_layer = stack_type::rules[size - 1].inner_header;
+  static constexpr std::size_t esp_index = [] {
+    for (std::size_t i = 0; i < size; ++i)
+      if (stack_type::rules[i].kind == layer_kind::esp) return i;
+    return size;
+  }();
+  static constexpr std::size_t burst_chunk = 32;  // packets whose crypto goes to the backend together
 
   endpoint(const stack_type& s, tunnel_options o, esp_sa<Backend>* outbound = nullptr, esp_sa<Backend>* inbound = nullptr)
       : stack_(s), opt_(o), out_(outbound), in_(inbound) {
@@ -83,6 +89,114 @@ class endpoint<Backend, stack<Ls...>> {
   // Too big: packet_too_big when DF is set or the inner packet is IPv6, needs_fragmentation
   // otherwise; detail carries the tunnel MTU either way. Fails before touching anything.
   result<byte_span> encap(frame& f) noexcept {
+    enc_ctx c{};
+    if (const auto r = admit(f, c); !r) return r;
+    if (const errc e = encap_layer<size - 1>(f, c); e != errc::ok) return e;
+    return f.data();
+  }
+
+  // Validates and strips every layer, outermost first. On success f holds the inner IP
+  // packet; on failure detail is the index of the layer that failed (size: the inner packet).
+  result<decap_info> decap(frame& f) noexcept {
+    dec_ctx c{};
+    if (const errc e = decap_layer<0>(f, c); e != errc::ok) return result<decap_info>(e, c.layer);
+    return decap_inner(f, c);
+  }
+
+  // Bursts: many packets of this endpoint in one call, one result each in `out`
+  // (out.size() >= frames.size()); returns how many succeeded. The same results as one
+  // call per packet, in order. With a multi-buffer backend (esp_burst_backend) the
+  // layers inside ESP are written for up to burst_chunk packets, their crypto goes to the
+  // backend in one call, then the outer layers follow; otherwise packets go one by one.
+  std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
+    const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
+    std::size_t ok = 0;
+    if constexpr (esp_count == 0 || !esp_burst_backend<Backend>) {
+      for (std::size_t i = 0; i < n; ++i) ok += (out[i] = encap(frames[i])).has_value();
+    } else {
+      std::array<enc_ctx, burst_chunk> ctx;
+      std::array<esp_packet_view, burst_chunk> views;
+      std::array<errc, burst_chunk> sealed;
+      std::array<std::size_t, burst_chunk> at;
+      for (std::size_t base = 0; base < n; base += burst_chunk) {
+        std::size_t m = 0;
+        for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
+          ctx[m] = enc_ctx{};
+          ctx[m].deferred = &views[m];
+          out[i] = admit(frames[i], ctx[m]);
+          if (out[i]) out[i] = encap_layer<size - 1>(frames[i], ctx[m]);  // stops after ESP's prepare
+          if (out[i]) at[m++] = i;
+        }
+        out_->seal({views.data(), m}, {sealed.data(), m});
+        for (std::size_t k = 0; k < m; ++k) {
+          const std::size_t i = at[k];
+          errc e = sealed[k];
+          if constexpr (esp_index > 0)
+            if (e == errc::ok) e = encap_layer<esp_index - 1>(frames[i], ctx[k]);
+          out[i] = e == errc::ok ? result<byte_span>(frames[i].data()) : result<byte_span>(e);
+          ok += e == errc::ok;
+        }
+      }
+    }
+    return ok;
+  }
+
+  std::size_t decap_burst(std::span<frame> frames, std::span<result<decap_info>> out) noexcept {
+    const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
+    std::size_t ok = 0;
+    if constexpr (esp_count == 0 || !esp_burst_backend<Backend>) {
+      for (std::size_t i = 0; i < n; ++i) ok += (out[i] = decap(frames[i])).has_value();
+    } else {
+      std::array<dec_ctx, burst_chunk> ctx;
+      std::array<typename esp_sa<Backend>::inbound, burst_chunk> pending;
+      std::array<esp_packet_view, burst_chunk> views;
+      std::array<errc, burst_chunk> opened;
+      std::array<std::size_t, burst_chunk> at;
+      for (std::size_t base = 0; base < n; base += burst_chunk) {
+        std::size_t m = 0;
+        for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
+          ctx[m] = dec_ctx{};
+          ctx[m].deferred = &pending[m];
+          if (const errc e = decap_layer<0>(frames[i], ctx[m]); e != errc::ok) {  // stops after ESP's checks
+            out[i] = result<decap_info>(e, ctx[m].layer);
+            continue;
+          }
+          views[m] = pending[m].view;
+          at[m++] = i;
+        }
+        in_->open({views.data(), m}, {opened.data(), m});
+        for (std::size_t k = 0; k < m; ++k) {
+          const std::size_t i = at[k];
+          errc e = opened[k];
+          if (e == errc::ok) e = esp_resume<esp_index>(frames[i], ctx[k], pending[k]);
+          out[i] = e == errc::ok ? decap_inner(frames[i], ctx[k]) : result<decap_info>(e, ctx[k].layer);
+          ok += out[i].has_value();
+        }
+      }
+    }
+    return ok;
+  }
+
+ private:
+  struct enc_ctx {
+    inner_ip_info inner{};
+    std::uint8_t* udp = nullptr;              // a UDP header waiting for its IPv6 pseudo-header checksum
+    esp_packet_view* deferred = nullptr;      // a burst: ESP stops after prepare and leaves its view here
+  };
+  struct dec_ctx {
+    std::uint32_t layer = 0;
+    std::optional<std::uint8_t> outer_ecn;
+    std::uint8_t inner_version = 0;
+    std::optional<std::uint32_t> gre_seq;
+    const std::uint8_t* ip_src = nullptr;
+    const std::uint8_t* ip_dst = nullptr;
+    bool ipv6 = false;
+    typename esp_sa<Backend>::inbound* deferred = nullptr;  // a burst: ESP stops after its checks
+  };
+
+  // What encap refuses before touching anything. Too big: packet_too_big when DF is set or
+  // the inner packet is IPv6, needs_fragmentation otherwise; detail carries the tunnel MTU.
+  result<byte_span> admit(frame& f, enc_ctx& c) const noexcept {
     const auto inner = peek_ip(f.data());
     if (!inner) return inner.err;
     if constexpr (inner_ip_layer)
@@ -92,33 +206,12 @@ class endpoint<Backend, stack<Ls...>> {
       return result<byte_span>(inner.val.df ? errc::packet_too_big : errc::needs_fragmentation, static_cast<std::uint32_t>(max_inner_));
     if (f.headroom() < headroom) return errc::no_headroom;
     if (f.tailroom() < tailroom) return errc::no_tailroom;
-    enc_ctx c{inner.val, nullptr};
-    const errc e = encap_layer<size - 1>(f, c);
-    if (e != errc::ok) return e;
+    c.inner = inner.val;
     return f.data();
   }
 
-  // Bursts: N packets of this endpoint in one call, results in `out` (out.size() >= n).
-  // Today each backend processes them one after another; the call is the place where a
-  // multi-buffer backend interleaves them. Returns how many succeeded.
-  std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
-    std::size_t ok = 0;
-    for (std::size_t i = 0; i < frames.size() && i < out.size(); ++i) ok += (out[i] = encap(frames[i])).has_value();
-    return ok;
-  }
-  std::size_t decap_burst(std::span<frame> frames, std::span<result<decap_info>> out) noexcept {
-    std::size_t ok = 0;
-    for (std::size_t i = 0; i < frames.size() && i < out.size(); ++i) ok += (out[i] = decap(frames[i])).has_value();
-    return ok;
-  }
-
-  // Validates and strips every layer, outermost first. On success f holds the inner IP
-  // packet; on failure detail is the index of the layer that failed (size: the inner packet).
-  result<decap_info> decap(frame& f) noexcept {
-    dec_ctx c{};
-    const errc e = decap_layer<0>(f, c);
-    if (e != errc::ok) return result<decap_info>(e, c.layer);
-    // the inner packet: its length field, less any TFC padding, and RFC 6040 ECN
+  // After every layer: the inner packet's length field, less any TFC padding, and RFC 6040 ECN.
+  result<decap_info> decap_inner(frame& f, const dec_ctx& c) noexcept {
     const auto p = f.data();
     const std::uint8_t version = p.empty() ? 0 : p[0] >> 4;
     std::size_t len = 0, min_len = 40;
@@ -139,21 +232,6 @@ class endpoint<Backend, stack<Ls...>> {
     }
     return decap_info{version, c.gre_seq};
   }
-
- private:
-  struct enc_ctx {
-    inner_ip_info inner;
-    std::uint8_t* udp;  // a UDP header waiting for its IPv6 pseudo-header checksum
-  };
-  struct dec_ctx {
-    std::uint32_t layer = 0;
-    std::optional<std::uint8_t> outer_ecn;
-    std::uint8_t inner_version = 0;
-    std::optional<std::uint32_t> gre_seq;
-    const std::uint8_t* ip_src = nullptr;
-    const std::uint8_t* ip_dst = nullptr;
-    bool ipv6 = false;
-  };
 
   template <std::size_t I> using layer_t = std::remove_cvref_t<decltype(std::declval<stack_type&>().template get<I>())>;
 
@@ -211,8 +289,12 @@ class endpoint<Backend, stack<Ls...>> {
       write_gre(f.begin(), f.size() - gre_header_size(o), o, proto, l.key, has(o, gre_opt::seq) ? gre_seq_++ : 0);
     } else if constexpr (L::kind == layer_kind::esp) {
       if (!out_) return errc::esp_unknown_spi;
-      const auto r = out_->encap(f, proto_of(next), esp_room_);
-      e = r.err;
+      if (c.deferred) {  // a burst: sealed with the others, then resumed at layer I - 1
+        const auto r = out_->encap_prepare(f, proto_of(next), esp_room_);
+        if (r) *c.deferred = r.val;
+        return r.err;
+      }
+      e = out_->encap(f, proto_of(next), esp_room_).err;
     }
     if (e != errc::ok) return e;
     if constexpr (I > 0) return encap_layer<I - 1>(f, c);
@@ -221,21 +303,30 @@ class endpoint<Backend, stack<Ls...>> {
 
   // ---- decapsulation, outermost layer first ----------------------------------------------
 
+  // What may follow layer I: the next layer, or past the last one an IP packet of either version.
+  template <std::size_t I>
+  static constexpr bool next_is_inner = I + 1 == size || (I + 2 == size && inner_ip_layer);
+  template <std::size_t I>
+  static constexpr layer_kind next_of = I + 1 < size ? stack_type::rules[I + 1].kind : layer_kind::ipv4;
+
+  // Layer I says it carries an IPv4 (v4) or IPv6 (v6) packet: is that what the stack carries?
+  template <std::size_t I>
+  static errc accept_inner(dec_ctx& c, bool v4, bool v6) noexcept {
+    if constexpr (!next_is_inner<I>) return errc::ok;
+    if constexpr (inner_ip_layer) { if (next_of<I> == layer_kind::ipv4 ? !v4 : !v6) return errc::ip_unexpected_protocol; }
+    if (!v4 && !v6) return errc::ip_unexpected_protocol;
+    c.inner_version = v4 ? 4 : 6;
+    return errc::ok;
+  }
+
   template <std::size_t I>
   errc decap_layer(frame& f, dec_ctx& c) noexcept {
     using L = layer_t<I>;
     c.layer = I;
     const byte_span p = f.data();
-    // what may follow: the next layer, or past the last one an IP packet of either version
-    constexpr bool next_is_inner = I + 1 == size || (I + 2 == size && inner_ip_layer);
-    constexpr layer_kind next = I + 1 < size ? stack_type::rules[I + 1].kind : layer_kind::ipv4;
-    auto accept_inner = [&](bool v4, bool v6) -> errc {
-      if constexpr (!next_is_inner) return errc::ok;
-      if constexpr (inner_ip_layer) { if (next == layer_kind::ipv4 ? !v4 : !v6) return errc::ip_unexpected_protocol; }
-      if (!v4 && !v6) return errc::ip_unexpected_protocol;
-      c.inner_version = v4 ? 4 : 6;
-      return errc::ok;
-    };
+    constexpr bool next_is_inner = endpoint::next_is_inner<I>;
+    constexpr layer_kind next = next_of<I>;
+    auto accept_inner = [&](bool v4, bool v6) { return endpoint::accept_inner<I>(c, v4, v6); };
 
     if constexpr (I == size - 1 && inner_ip_layer) {
       return errc::ok;  // the inner packet itself: checked by decap()
@@ -295,13 +386,31 @@ class endpoint<Backend, stack<Ls...>> {
       (void)f.pull(h.val.header_length);
     } else if constexpr (L::kind == layer_kind::esp) {
       if (!in_) return errc::esp_unknown_spi;
-      const auto r = in_->decap(f);
+      const auto r = in_->decap_check(f);
       if (!r) return r.err;
-      if (next_is_inner) {
-        if (accept_inner(r.val == ip_proto::ipv4, r.val == ip_proto::ipv6) != errc::ok) return errc::esp_bad_next_header;
-      } else if (r.val != proto_of(next)) {
-        return errc::esp_bad_next_header;
+      if (c.deferred) {  // a burst: opened with the others, then resumed at esp_resume<I>
+        *c.deferred = r.val;
+        return errc::ok;
       }
+      errc e = errc::ok;
+      in_->open({&r.val.view, 1}, {&e, 1});
+      if (e != errc::ok) return e;
+      return esp_resume<I>(f, c, r.val);
+    }
+    if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
+    else return errc::ok;
+  }
+
+  // ESP layer I after its ICV passed: padding, window, next header; then the layers inside.
+  template <std::size_t I>
+  errc esp_resume(frame& f, dec_ctx& c, const typename esp_sa<Backend>::inbound& in) noexcept {
+    c.layer = I;
+    const auto r = in_->decap_finish(f, in);
+    if (!r) return r.err;
+    if (next_is_inner<I>) {
+      if (accept_inner<I>(c, r.val == ip_proto::ipv4, r.val == ip_proto::ipv6) != errc::ok) return errc::esp_bad_next_header;
+    } else if (r.val != proto_of(next_of<I>)) {
+      return errc::esp_bad_next_header;
     }
     if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
     else return errc::ok;

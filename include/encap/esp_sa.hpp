@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -76,8 +77,19 @@ class esp_sa {
 
   // Wraps the frame's contents (the payload) in ESP: header and IV in front, padding,
   // pad length, next header and ICV behind, encrypted in place. `room` is the most the
-  // ESP packet may occupy (for TFC padding clamped to the MTU).
+  // ESP packet may occupy (for TFC padding clamped to the MTU). Returns the bytes added.
   result<std::size_t> encap(frame& f, std::uint8_t next_header, std::size_t room = unlimited) noexcept {
+    const std::size_t n = f.size();
+    const auto v = encap_prepare(f, next_header, room);
+    if (!v) return v.err;
+    if (const errc e = crypto_.seal(v.val); e != errc::ok) return e;
+    return f.size() - n;
+  }
+
+  // encap() in two halves, for bursts: encap_prepare writes everything but the
+  // ciphertext and ICV and takes a sequence number; seal() then encrypts any number of
+  // prepared packets in one call, which a multi-buffer backend interleaves.
+  result<esp_packet_view> encap_prepare(frame& f, std::uint8_t next_header, std::size_t room = unlimited) noexcept {
     const std::size_t n = f.size();
     const bool tfc = padding_.tfc_boundary && (next_header == ip_proto::ipv4 || next_header == ip_proto::ipv6);
     const std::size_t p = tfc ? padded_payload(rule_, n, room) : n;
@@ -89,6 +101,7 @@ class esp_sa {
     if (f.tailroom() < tail) return errc::no_tailroom;
     if (exhausted_) return errc::sequence_exhausted;
     const std::uint64_t seq = next_seq_;
+    if (seq == max_seq()) exhausted_ = true; else ++next_seq_;  // refuse, never wrap (RFC 4303 §3.3.3)
 
     std::uint8_t* t = f.begin() + n;
     if (p > n) {
@@ -110,10 +123,15 @@ class esp_sa {
     } else {
       crypto_.make_iv(seq, iv);
     }
-    const errc e = crypto_.seal(view(f.data(), static_cast<std::uint32_t>(seq >> 32)));
-    if (e != errc::ok) return e;
-    if (seq == max_seq()) exhausted_ = true; else ++next_seq_;  // refuse, never wrap (RFC 4303 §3.3.3)
-    return head + tail;
+    return view(f.data(), static_cast<std::uint32_t>(seq >> 32));
+  }
+
+  void seal(std::span<const esp_packet_view> v, std::span<errc> out) noexcept {
+    if constexpr (esp_burst_backend<Backend>) {
+      crypto_.seal_burst(v, out);
+    } else {
+      for (std::size_t i = 0; i < v.size(); ++i) out[i] = crypto_.seal(v[i]);
+    }
   }
 
   // ---- inbound ----------------------------------------------------------------------------
@@ -122,6 +140,20 @@ class esp_sa {
   // decrypts, checks the padding and records the sequence number. On success the frame
   // holds the payload and the result is the next header.
   result<std::uint8_t> decap(frame& f) noexcept {
+    const auto c = decap_check(f);
+    if (!c) return c.err;
+    if (const errc e = crypto_.open(c.val.view); e != errc::ok) return e;
+    return decap_finish(f, c.val);
+  }
+
+  // decap() in three parts, for bursts: decap_check does everything before the crypto,
+  // open() verifies and decrypts any number of checked packets in one call, and
+  // decap_finish takes each packet whose ICV passed.
+  struct inbound {
+    esp_packet_view view;
+    std::uint64_t seq;
+  };
+  result<inbound> decap_check(frame& f) noexcept {
     const std::size_t iv = iv_size_, icv = icv_size_;
     if (f.size() < esp_header_size + iv + icv + esp_trailer_fixed) return errc::truncated;
     const std::size_t body = f.size() - esp_header_size - iv - icv;
@@ -132,20 +164,32 @@ class esp_sa {
     std::uint64_t seq = seq_lo;
     if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
     if (const errc e = replay_.check(seq); e != errc::ok) return e;
-    const esp_packet_view v = view(f.data(), static_cast<std::uint32_t>(seq >> 32));
-    if (const errc e = crypto_.open(v); e != errc::ok) return e;
+    return inbound{view(f.data(), static_cast<std::uint32_t>(seq >> 32)), seq};
+  }
 
-    const std::uint8_t* b = v.body();
+  void open(std::span<const esp_packet_view> v, std::span<errc> out) noexcept {
+    if constexpr (esp_burst_backend<Backend>) {
+      crypto_.open_burst(v, out);
+    } else {
+      for (std::size_t i = 0; i < v.size(); ++i) out[i] = crypto_.open(v[i]);
+    }
+  }
+
+  result<std::uint8_t> decap_finish(frame& f, const inbound& in) noexcept {
+    const std::uint8_t* b = in.view.body();
+    const std::size_t body = in.view.body_size();
     const std::size_t pad_len = b[body - 2];
     const std::uint8_t next_header = b[body - 1];
     if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
     const std::uint8_t* pad = b + body - esp_trailer_fixed - pad_len;
     for (std::size_t i = 0; i < pad_len; ++i)
       if (pad[i] != static_cast<std::uint8_t>(i + 1)) return errc::esp_bad_padding;
-    replay_.update(seq);
+    // checked again: one burst may carry the same sequence number twice
+    if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
+    replay_.update(in.seq);
     if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
-    (void)f.pull(esp_header_size + iv);
-    (void)f.trim(pad_len + esp_trailer_fixed + icv);
+    (void)f.pull(esp_header_size + iv_size_);
+    (void)f.trim(pad_len + esp_trailer_fixed + icv_size_);
     return next_header;
   }
 

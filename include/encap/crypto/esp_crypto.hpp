@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string.h>  // explicit_bzero
 
 #include "../bytes.hpp"
@@ -87,6 +88,14 @@ concept esp_backend = requires(B& b, const esp_packet_view& v, std::uint64_t seq
   { b.open(v) } noexcept -> std::same_as<errc>;  // verify, then decrypt in place; on failure no plaintext remains
   { b.make_iv(seq, out) } noexcept;              // a fresh IV for the packet with this sequence number
   { B::supports(esp_suite{}) } -> std::same_as<bool>;
+};
+
+// Backends that take many packets in one call: a multi-buffer backend interleaves them.
+// One result per packet in `out` (out.size() >= v.size()).
+template <class B>
+concept esp_burst_backend = esp_backend<B> && requires(B& b, std::span<const esp_packet_view> v, std::span<errc> out) {
+  { b.seal_burst(v, out) } noexcept;
+  { b.open_burst(v, out) } noexcept;
 };
 
 }  // namespace v0

@@ -382,7 +382,7 @@ class ipsec_mb_backend {
   chacha20_poly1305_context_data chacha_ctx_{};
 };
 
-static_assert(esp_backend<ipsec_mb_backend>);
+static_assert(esp_burst_backend<ipsec_mb_backend>);
 
 }  // namespace v0
 }  // namespace encap
