@@ -11,15 +11,16 @@
 // says which suites it takes; the Botan backend covers the rest.
 //
 // Bursts (seal_burst/open_burst) hand up to max_burst packets to the job manager before
-// collecting any, so its multi-buffer code interleaves them: CBC encryption and HMAC are
-// serial within a packet and gain the most.
+// collecting any, so its multi-buffer code interleaves them: CBC encryption is serial
+// within a packet and gains the most (2.5x for 8 packets of 1414 bytes, docs/performance.md).
 //
 // Managers: intel-ipsec-mb's job manager is 200 KB and not thread-safe, so each thread
 // that runs SAs gets its own (allocated on the thread's first packet or setup), shared
 // by every SA it runs: jobs carry their own keys and every call flushes what it
-// submitted. Two per thread: the CPU's best (VAES/AVX2/AVX-512) for the AEADs and
-// bursts, and SSE, whose SHA-NI HMAC finishes one job without hashing 7 idle lanes
-// (3-4x faster for a single CBC + HMAC-SHA1 packet on this machine class).
+// submitted. Two per thread: the CPU's best (VAES/AVX2/AVX-512) for the AEADs, and for
+// the job API, when the CPU has SHA-NI, the SSE manager: its SHA-NI HMAC finishes a lone
+// job without hashing 7 idle AVX2 lanes (about 3x faster for one CBC + HMAC-SHA1 packet of
+// 1414 bytes on this machine class), and it is as fast or faster in bursts too.
 //
 // Per packet: no allocation, no system call, no exception. Key schedules are allocated
 // once per SA at setup. Decryption runs in the same job as
@@ -54,8 +55,8 @@ struct imb_thread {
     std::array<std::uint8_t, 32> saved;  // with ESN: the received ICV, while Seq high occupies its place
     std::array<std::uint8_t, 12> aad;
   };
-  IMB_MGR* best = nullptr;
-  IMB_MGR* single = nullptr;
+  IMB_MGR* best = nullptr;  // the CPU's best: the AEADs' direct API
+  IMB_MGR* jobs = nullptr;  // the job API: SSE when the CPU has SHA-NI, else the best
   std::array<slot, max_burst> slots{};
 
   imb_thread() noexcept {
@@ -63,14 +64,16 @@ struct imb_thread {
     if (best) init_mb_mgr_auto(best, nullptr);
     if (best && imb_get_errno(best) != 0) { free_mb_mgr(best); best = nullptr; }
     if (!best) return;
-    single = alloc_mb_mgr(0);
-    if (single) init_mb_mgr_sse(single);
-    if (single && imb_get_errno(single) != 0) { free_mb_mgr(single); single = nullptr; }
-    if (!single) single = best;
+    jobs = best;
+    if (!(best->features & IMB_FEATURE_SHANI)) return;
+    IMB_MGR* sse = alloc_mb_mgr(0);
+    if (sse) init_mb_mgr_sse(sse);
+    if (sse && imb_get_errno(sse) == 0) jobs = sse;
+    else if (sse) free_mb_mgr(sse);
   }
   ~imb_thread() {
     secure_wipe(slots.data(), sizeof(slots));
-    if (single != best) free_mb_mgr(single);
+    if (jobs != best) free_mb_mgr(jobs);
     if (best) free_mb_mgr(best);
   }
   imb_thread(const imb_thread&) = delete;
@@ -162,7 +165,7 @@ class ipsec_mb_backend {
     store_be64(&block[8], seq);
     detail::imb_thread* t = detail::imb_thread::get();
     if (suite_.c().mode == cipher_mode::cbc && t) {  // (no managers: seal fails, the IV is never sent)
-      IMB_AES128_CFB_ONE(t->single, iv.data(), zero.data(), block.data(), k_->iv_enc, 16);  // = AES(block)
+      IMB_AES128_CFB_ONE(t->jobs, iv.data(), zero.data(), block.data(), k_->iv_enc, 16);  // = AES(block)
       std::memcpy(out.data(), iv.data(), out.size());
     } else {  // counter-based suites: the IV only has to be unique per key (RFC 4106 §3.1)
       std::memcpy(out.data(), &block[8], out.size() < 8 ? out.size() : 8);
@@ -242,7 +245,7 @@ class ipsec_mb_backend {
       for (std::size_t i = 0; i < v.size(); ++i) out[i] = aead_direct(t->best, v[i], encrypt);
       return;
     }
-    IMB_MGR* m = v.size() == 1 ? t->single : t->best;
+    IMB_MGR* m = t->jobs;
     for (std::size_t base = 0; base < v.size(); base += max_burst) {
       const std::size_t n = std::min(max_burst, v.size() - base);
       auto complete = [&](IMB_JOB* j) {
