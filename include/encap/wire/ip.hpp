@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "../bytes.hpp"
 #include "../result.hpp"
@@ -86,16 +88,27 @@ struct ipv4_fields {
 
 // Writes a 20-byte header (no options) with its checksum.
 constexpr void write_ipv4(std::uint8_t* h, std::size_t total_length, const ipv4_fields& f) noexcept {
+  const auto len = static_cast<std::uint16_t>(total_length);
+  const std::uint16_t flags = f.df ? 0x4000 : 0;
   h[0] = 0x45;
   h[1] = f.tos;
-  store_be16(h + 2, static_cast<std::uint16_t>(total_length));
+  store_be16(h + 2, len);
   store_be16(h + 4, f.id);
-  store_be16(h + 6, f.df ? 0x4000 : 0);
+  store_be16(h + 6, flags);
   h[8] = f.ttl;
   h[9] = f.protocol;
-  store_be16(h + 10, 0);
-  for (int i = 0; i < 4; ++i) { h[12 + i] = f.src[i]; h[16 + i] = f.dst[i]; }
-  store_be16(h + 10, internet_checksum(h, 20));
+  if (std::is_constant_evaluated()) {
+    for (int i = 0; i < 4; ++i) { h[12 + i] = f.src[i]; h[16 + i] = f.dst[i]; }
+  } else {
+    std::memcpy(h + 12, f.src.data(), 4);
+    std::memcpy(h + 16, f.dst.data(), 4);
+  }
+  // RFC 1071 sum from the field values, not by reading back the bytes just stored (narrow
+  // stores then wide loads miss store forwarding: this was 18% of a 64-byte GCM encap)
+  const std::uint32_t sum = (0x4500u | f.tos) + len + f.id + flags + (std::uint32_t{f.ttl} << 8 | f.protocol) +
+                            load_be16(f.src.data()) + load_be16(f.src.data() + 2) + load_be16(f.dst.data()) +
+                            load_be16(f.dst.data() + 2);
+  store_be16(h + 10, checksum_fold(sum));
 }
 
 struct ipv4_parsed {
