@@ -7,7 +7,7 @@
 
 Every ratio is between two entries of the same run (medians of the repetitions):
 encap / raw and decap / raw-open per backend, suite and size; decap-forged / decap;
-ipsec_mb encap / botan encap; burst / single.
+ipsec_mb encap / botan encap; burst / single for encap and decap.
 """
 import json
 import sys
@@ -69,14 +69,17 @@ if "ipsec_mb" in backends:
             if a and b:
                 print(f"| {s} | {z} | {a/b:.2f} | {a/r:.2f} |")
     print()
-print("| backend | suite | burst | burst / single (packets/s) |")
-print("|---|---|---|---|")
+print("| backend | suite | burst | encap: burst / single (packets/s) | decap: burst / single |")
+print("|---|---|---|---|---|")
 for be in backends:
     for s in suites:
         for n in ["1", "8", "32", "64"]:
-            b, o = pps(f"{be}/burst-encap/{s}/1414/{n}"), pps(f"{be}/single-encap/{s}/1414/{n}")
-            if b and o:
-                print(f"| {be} | {s} | {n} | {b/o:.2f} |")
+            cells = []
+            for op in ("encap", "decap"):
+                b, o = pps(f"{be}/burst-{op}/{s}/1414/{n}"), pps(f"{be}/single-{op}/{s}/1414/{n}")
+                cells.append(f"{b/o:.2f}" if b and o else "")
+            if any(cells):
+                print(f"| {be} | {s} | {n} | {cells[0]} | {cells[1]} |")
 print()
 print("| calculator | calls/s |")
 print("|---|---|")
@@ -86,6 +89,8 @@ for n, b in med.items():
 for k, v in ctx.items():
     if k.endswith("_sa_bytes_aes-256-gcm-16"):
         print(f"\nPer-SA memory, {k.replace('_sa_bytes_', ' ')}: {v} bytes of heap (plus the esp_sa object itself)")
+    if k == "ipsec_mb_thread_bytes":
+        print(f"\nPer thread, shared by all its ipsec_mb SAs: {v} bytes (two job managers)")
 
 if svg_path:
     W, H, L, R, T, B = 980, 460, 70, 320, 40, 50
@@ -93,11 +98,11 @@ if svg_path:
     lines = []
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
     for be in backends:
-        for s in suites:
+        for k, s in enumerate(suites):
             pts = [rate(f"{be}/encap/{s}/{z}") for z in xs]
-            if all(pts):
-                lines.append((f"{be} {s}", [p / 1e9 for p in pts], "4 2" if be == "botan" else ""))
-    ymax = max(max(v) for _, v, _ in lines) * 1.1
+            if all(pts):  # colour: the suite; dashed: Botan, solid: intel-ipsec-mb
+                lines.append((f"{be} {s}", [p / 1e9 for p in pts], "4 2" if be == "botan" else "", colours[k % len(colours)]))
+    ymax = max(max(v) for _, v, _, _ in lines) * 1.1
     x = lambda i: L + i * (W - L - R) / (len(xs) - 1)
     y = lambda v: T + (ymax - v) * (H - T - B) / ymax
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
@@ -113,8 +118,7 @@ if svg_path:
         out.append(f'<text x="{x(i):.1f}" y="{H-B+18}" text-anchor="middle">{z}</text>')
     out.append(f'<text x="{(W - R + L) / 2}" y="{H-12}" text-anchor="middle">inner packet size (bytes)</text>')
     out.append(f'<text x="16" y="{H/2}" text-anchor="middle" transform="rotate(-90 16 {H/2})">GB/s (inner bytes)</text>')
-    for k, (label, vals, dash) in enumerate(lines):
-        c = colours[k % len(colours)]
+    for k, (label, vals, dash, c) in enumerate(lines):
         path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals))
         out.append(f'<path d="{path}" fill="none" stroke="{c}" stroke-width="2" stroke-dasharray="{dash}"/>')
         ly = T + 10 + 18 * k
