@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "support/backends.hpp"
@@ -390,6 +391,10 @@ TEST_SUITE("endpoint") {
       frames[i] = frame({buf.data() + i * stride, stride}, reference_t::headroom, len_of(i));
     }
     std::vector<result<byte_span>> sent(n);
+    ep_t no_sa(reference, {.mtu = 1500});  // no SAs: every packet refused, nothing written
+    CHECK(no_sa.encap_burst(frames, sent) == 0);
+    CHECK(std::all_of(sent.begin(), sent.end(), [](const auto& r) { return r.error() == errc::esp_unknown_spi; }));
+    CHECK(std::equal(inner[0].begin(), inner[0].end(), frames[0].data().begin(), frames[0].data().end()));
     CHECK(tx.encap_burst(frames, sent) == n - 1);
     CHECK(sent[5].error() == errc::packet_too_big);
     CHECK(sent[5].detail == 1414);

@@ -127,7 +127,7 @@ class endpoint<Backend, stack<Ls...>> {
           if (out[i]) out[i] = encap_layer<size - 1>(frames[i], ctx[m]);  // stops after ESP's prepare
           if (out[i]) at[m++] = i;
         }
-        out_->seal({views.data(), m}, {sealed.data(), m});
+        if (m) out_->seal({views.data(), m}, {sealed.data(), m});  // m > 0: the SA exists
         for (std::size_t k = 0; k < m; ++k) {
           const std::size_t i = at[k];
           errc e = sealed[k];
@@ -164,7 +164,7 @@ class endpoint<Backend, stack<Ls...>> {
           views[m] = pending[m].view;
           at[m++] = i;
         }
-        in_->open({views.data(), m}, {opened.data(), m});
+        if (m) in_->open({views.data(), m}, {opened.data(), m});
         for (std::size_t k = 0; k < m; ++k) {
           const std::size_t i = at[k];
           errc e = opened[k];
@@ -197,6 +197,7 @@ class endpoint<Backend, stack<Ls...>> {
   // What encap refuses before touching anything. Too big: packet_too_big when DF is set or
   // the inner packet is IPv6, needs_fragmentation otherwise; detail carries the tunnel MTU.
   result<byte_span> admit(frame& f, enc_ctx& c) const noexcept {
+    if (esp_count && !out_) return errc::esp_unknown_spi;  // no outbound SA
     const auto inner = peek_ip(f.data());
     if (!inner) return inner.err;
     if constexpr (inner_ip_layer)
