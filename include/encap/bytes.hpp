@@ -49,8 +49,13 @@ constexpr void store_be32(std::uint8_t* p, std::uint32_t v) noexcept {
   std::memcpy(p, &v, 4);
 }
 constexpr void store_be64(std::uint8_t* p, std::uint64_t v) noexcept {
-  store_be32(p, static_cast<std::uint32_t>(v >> 32));
-  store_be32(p + 4, static_cast<std::uint32_t>(v));
+  if (std::is_constant_evaluated()) {
+    store_be32(p, static_cast<std::uint32_t>(v >> 32));
+    store_be32(p + 4, static_cast<std::uint32_t>(v));
+    return;
+  }
+  v = __builtin_bswap64(v);  // one store: an 8-byte load of it later forwards (two 4-byte stores would not)
+  std::memcpy(p, &v, 8);
 }
 
 // One's-complement sum of 16-bit words (RFC 1071), not yet complemented. Adds 32-bit
