@@ -6,6 +6,9 @@
 //   raw-open      the backend's verify + decrypt alone over the same bytes (baseline for decap)
 //   decap         the reference stack, in place
 //   decap-forged  the same packet with one ICV bit flipped
+//   encap-vs-raw, decap-vs-raw-open, forged-vs-decap: the ratio of two of the above,
+//                 timed in alternating batches in one benchmark (counter "ratio",
+//                 time of the second / time of the first), robust to the VM's drift
 //   burst-encap   encap_burst of N packets vs N single encaps (single-encap; name ends /N)
 //   burst-decap   decap_burst of N packets vs N single decaps (single-decap)
 // Bytes are inner-packet bytes; IMIX is 7:4:1 of 64/576/1500-byte packets.
@@ -25,6 +28,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -278,21 +282,6 @@ void count(benchmark::State& st, std::size_t bytes, std::size_t packets) {
   st.counters["packets"] = benchmark::Counter(static_cast<double>(st.iterations() * packets), benchmark::Counter::kIsRate);
 }
 
-template <class B, class Suite>
-void bm_raw(benchmark::State& st, std::vector<std::size_t> sizes) {
-  fixture<B, Suite> fx;
-  typename raw_of<B>::type raw(Suite::value, {fx.ek, fx.ak});
-  std::vector<std::uint8_t> buf(16 + 16 + 9100 + 64, 0x5a);
-  std::size_t total = 0;
-  for (auto n : sizes) total += n;
-  for (auto _ : st)
-    for (auto n : sizes) {
-      raw.seal(buf.data(), fx.body_size(n));
-      benchmark::DoNotOptimize(buf.data());
-    }
-  count(st, total, sizes.size());
-}
-
 // Packet buffers in a ring: the bytes of packet k + lead are put back while packet k is
 // processed, as a receive path writes packets before they are handled. (Restoring bytes
 // and reading them back at once would time the CPU's store-forwarding stalls on the
@@ -304,89 +293,112 @@ struct ring {
   std::vector<std::uint8_t>& operator[](std::size_t k) { return buf[k % slots]; }
 };
 
+enum class op { raw, encap, raw_open, decap, decap_forged };
+
+// One suite's packets for every operation: step(o, k) handles packet k (of `sizes`, in
+// turn), in place on ring buffers; raw seals as many bytes as encap encrypts.
 template <class B, class Suite>
-void bm_encap(benchmark::State& st, std::vector<std::size_t> sizes) {
-  fixture<B, Suite> fx;
+struct workload {
   using S = typename fixture<B, Suite>::stack_t;
-  const std::size_t m = sizes.size();
-  ring r(S::headroom + 9100 + S::tailroom);
-  const inner_headers hdr(sizes);
-  auto restore = [&](std::size_t k) { std::memcpy(r[k].data() + S::headroom, hdr.h[k % m].data(), 20); };
-  for (std::size_t k = 0; k < ring::lead; ++k) restore(k);
-  std::size_t total = 0, k = 0;
-  for (auto n : sizes) total += n;
-  for (auto _ : st)
-    for (std::size_t i = 0; i < m; ++i, ++k) {
-      restore(k + ring::lead);  // the last round encrypted it
-      frame f(r[k], S::headroom, sizes[i]);
-      if (!fx.ep.encap(f)) st.SkipWithError("encap failed");
-      benchmark::DoNotOptimize(f);
-    }
-  count(st, total, m);
-}
+  fixture<B, Suite> fx;
+  typename raw_of<B>::type raw{Suite::value, {fx.ek, fx.ak}};
+  std::vector<std::size_t> sizes;
+  std::size_t m = sizes.size();
+  inner_headers hdr{sizes};
+  std::vector<std::vector<std::uint8_t>> wire, forged, sealed;  // pristine inputs of decap, decap-forged, raw-open
+  ring enc{S::headroom + 9100 + S::tailroom}, dec{9300}, bad{9300}, ro{9300}, rs{9300};
 
-// Pristine encapsulated packets, one per size, for decap.
-template <class F>
-std::vector<std::vector<std::uint8_t>> make_packets(F& fx, const std::vector<std::size_t>& sizes) {
-  using S = typename F::stack_t;
-  std::vector<std::vector<std::uint8_t>> out;
-  for (auto n : sizes) {
-    std::vector<std::uint8_t> buf(S::headroom + 9100 + S::tailroom);
-    write_inner(buf.data() + S::headroom, n);
-    frame f(buf, S::headroom, n);
-    if (!fx.ep.encap(f)) std::abort();
-    out.emplace_back(f.data().begin(), f.data().end());
+  explicit workload(std::vector<std::size_t> z) : sizes(std::move(z)) {
+    for (auto n : sizes) {
+      std::vector<std::uint8_t> buf(S::headroom + 9100 + S::tailroom);
+      write_inner(buf.data() + S::headroom, n);
+      frame f(buf, S::headroom, n);
+      if (!fx.ep.encap(f)) std::abort();
+      wire.emplace_back(f.data().begin(), f.data().end());
+      forged.push_back(wire.back());
+      forged.back().back() ^= 1;  // one ICV bit
+      std::vector<std::uint8_t> p(16 + 16 + fx.body_size(n) + 32, 0x5a);
+      raw.seal(p.data(), fx.body_size(n));
+      sealed.push_back(std::move(p));
+    }
+    for (std::size_t k = 0; k < ring::lead; ++k)
+      for (op o : {op::encap, op::raw_open, op::decap, op::decap_forged}) restore(o, k);
   }
-  return out;
-}
+
+  void restore(op o, std::size_t k) {
+    const std::size_t i = k % m;
+    switch (o) {
+      case op::encap: std::memcpy(enc[k].data() + S::headroom, hdr.h[i].data(), 20); break;  // the last round encrypted it
+      case op::raw_open: std::memcpy(ro[k].data(), sealed[i].data(), sealed[i].size()); break;
+      case op::decap: std::memcpy(dec[k].data(), wire[i].data(), wire[i].size()); break;  // decap works in place
+      case op::decap_forged: std::memcpy(bad[k].data(), forged[i].data(), forged[i].size()); break;
+      default: break;
+    }
+  }
+
+  bool step(op o, std::size_t k) {
+    const std::size_t i = k % m;
+    restore(o, k + ring::lead);
+    switch (o) {
+      case op::raw:  // ring buffers too, so that both touch as much memory
+        raw.seal(rs[k].data(), fx.body_size(sizes[i]));
+        benchmark::DoNotOptimize(rs[k].data());
+        return true;
+      case op::raw_open:
+        benchmark::DoNotOptimize(ro[k].data());
+        return raw.open(ro[k].data(), fx.body_size(sizes[i]));
+      case op::encap: {
+        frame f(enc[k], S::headroom, sizes[i]);
+        const bool ok = fx.ep.encap(f).has_value();
+        benchmark::DoNotOptimize(f);
+        return ok;
+      }
+      default: {
+        const bool good = o == op::decap;
+        fx.in.restore_inbound(0);  // the same sequence number again, O(1)
+        frame f(good ? dec[k] : bad[k], 0, wire[i].size());
+        const bool ok = fx.ep.decap(f).has_value();
+        benchmark::DoNotOptimize(f);
+        return ok == good;
+      }
+    }
+  }
+  std::size_t bytes() const {
+    std::size_t t = 0;
+    for (auto n : sizes) t += n;
+    return t;
+  }
+};
 
 template <class B, class Suite>
-void bm_decap(benchmark::State& st, std::vector<std::size_t> sizes, bool forged) {
-  fixture<B, Suite> fx;
-  auto pkts = make_packets(fx, sizes);
-  if (forged)
-    for (auto& p : pkts) p.back() ^= 1;
-  const std::size_t m = pkts.size();
-  ring r(9300);
-  auto restore = [&](std::size_t k) { std::memcpy(r[k].data(), pkts[k % m].data(), pkts[k % m].size()); };
-  for (std::size_t k = 0; k < ring::lead; ++k) restore(k);
-  std::size_t total = 0, k = 0;
-  for (auto n : sizes) total += n;
+void bm_op(benchmark::State& st, std::vector<std::size_t> sizes, op o) {
+  workload<B, Suite> w(std::move(sizes));
+  std::size_t k = 0;
   for (auto _ : st)
-    for (std::size_t i = 0; i < m; ++i, ++k) {
-      restore(k + ring::lead);   // decap works in place: start from the wire bytes
-      fx.in.restore_inbound(0);  // the same sequence number again, O(1)
-      frame f(r[k], 0, pkts[i].size());
-      const auto res = fx.ep.decap(f);
-      if (res.has_value() == forged) st.SkipWithError("unexpected decap result");
-      benchmark::DoNotOptimize(f);
-    }
-  count(st, total, m);
+    for (std::size_t i = 0; i < w.m; ++i)
+      if (!w.step(o, k++)) st.SkipWithError("unexpected result");
+  count(st, w.bytes(), w.m);
 }
 
+// The ratio of two operations measured in alternating batches of 64 rounds in one
+// benchmark, so that the VM's drift (CV 3-25 % here between repetitions) hits both
+// alike: counter "ratio" = time(base) / time(o), a throughput ratio (1.0 = as fast).
 template <class B, class Suite>
-void bm_raw_open(benchmark::State& st, std::vector<std::size_t> sizes) {
-  fixture<B, Suite> fx;
-  typename raw_of<B>::type raw(Suite::value, {fx.ek, fx.ak});
-  std::vector<std::vector<std::uint8_t>> sealed;
-  for (auto n : sizes) {
-    std::vector<std::uint8_t> p(16 + 16 + fx.body_size(n) + 32, 0x5a);
-    raw.seal(p.data(), fx.body_size(n));
-    sealed.push_back(std::move(p));
-  }
-  const std::size_t m = sizes.size();
-  ring r(9300);
-  auto restore = [&](std::size_t k) { std::memcpy(r[k].data(), sealed[k % m].data(), sealed[k % m].size()); };
-  for (std::size_t k = 0; k < ring::lead; ++k) restore(k);
-  std::size_t total = 0, k = 0;
-  for (auto n : sizes) total += n;
-  for (auto _ : st)
-    for (std::size_t i = 0; i < m; ++i, ++k) {
-      restore(k + ring::lead);  // as decap: restore the wire bytes
-      if (!raw.open(r[k].data(), fx.body_size(sizes[i]))) st.SkipWithError("raw open failed");
-      benchmark::DoNotOptimize(r[k].data());
+void bm_paired(benchmark::State& st, std::vector<std::size_t> sizes, op o, op base) {
+  workload<B, Suite> w(std::move(sizes));
+  using clock = std::chrono::steady_clock;
+  double t_o = 0, t_base = 0;
+  std::size_t k = 0;
+  for (auto _ : st) {
+    for (const op x : {base, o}) {
+      const auto t0 = clock::now();
+      for (int r = 0; r < 64; ++r)
+        for (std::size_t i = 0; i < w.m; ++i)
+          if (!w.step(x, k++)) st.SkipWithError("unexpected result");
+      (x == o ? t_o : t_base) += std::chrono::duration<double>(clock::now() - t0).count();
     }
-  count(st, total, m);
+  }
+  st.counters["ratio"] = t_base / t_o;
 }
 
 // N packets of `n` bytes: encap_burst/decap_burst against N single calls. Decap copies
@@ -447,11 +459,13 @@ void register_suite(const std::string& backend) {
   shapes.push_back({"imix", imix});
   for (const auto& [label, sizes] : shapes) {
     const std::string tail = "/" + name + "/" + label;
-    benchmark::RegisterBenchmark((backend + "/raw" + tail).c_str(), bm_raw<B, Suite>, sizes);
-    benchmark::RegisterBenchmark((backend + "/encap" + tail).c_str(), bm_encap<B, Suite>, sizes);
-    benchmark::RegisterBenchmark((backend + "/raw-open" + tail).c_str(), bm_raw_open<B, Suite>, sizes);
-    benchmark::RegisterBenchmark((backend + "/decap" + tail).c_str(), bm_decap<B, Suite>, sizes, false);
-    benchmark::RegisterBenchmark((backend + "/decap-forged" + tail).c_str(), bm_decap<B, Suite>, sizes, true);
+    for (const auto& [opname, o] : {std::pair{"raw", op::raw}, std::pair{"encap", op::encap}, std::pair{"raw-open", op::raw_open},
+                                    std::pair{"decap", op::decap}, std::pair{"decap-forged", op::decap_forged}})
+      benchmark::RegisterBenchmark((backend + "/" + opname + tail).c_str(), bm_op<B, Suite>, sizes, o);
+    // the same ratios measured paired, in alternating batches (counter "ratio")
+    benchmark::RegisterBenchmark((backend + "/encap-vs-raw" + tail).c_str(), bm_paired<B, Suite>, sizes, op::encap, op::raw);
+    benchmark::RegisterBenchmark((backend + "/decap-vs-raw-open" + tail).c_str(), bm_paired<B, Suite>, sizes, op::decap, op::raw_open);
+    benchmark::RegisterBenchmark((backend + "/forged-vs-decap" + tail).c_str(), bm_paired<B, Suite>, sizes, op::decap_forged, op::decap);
   }
   for (std::size_t burst : {1, 8, 32, 64})
     for (const bool decap : {false, true}) {

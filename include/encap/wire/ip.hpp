@@ -111,11 +111,13 @@ constexpr void write_ipv4(std::uint8_t* h, std::size_t total_length, ipv4_fields
   store_be16(h + 10, checksum_fold(sum));
 }
 
+// The addresses are not copied out: they stay in the packet (bytes 12..19), where the
+// checksum code reads them. (Copying them made GCC assemble the result with narrow
+// stores and move it with a vector load: a store-forwarding stall on every packet.)
 struct ipv4_parsed {
   std::size_t header_length = 0, total_length = 0;
   std::uint8_t tos = 0, protocol = 0, ttl = 0;
   bool df = false;
-  std::array<std::uint8_t, 4> src{}, dst{};
 };
 
 // Validates version, IHL, total length against the buffer, the header checksum, and
@@ -132,9 +134,7 @@ constexpr result<ipv4_parsed> parse_ipv4(const_byte_span p) noexcept {
   if (internet_checksum(p.data(), ihl) != 0) return errc::ip_bad_checksum;
   const std::uint16_t frag = load_be16(&p[6]);
   if ((frag & 0x2000) || (frag & 0x1fff)) return errc::ip_fragment;  // MF or a fragment offset
-  ipv4_parsed out{ihl, total, p[1], p[9], p[8], (frag & 0x4000) != 0, {}, {}};
-  for (int i = 0; i < 4; ++i) { out.src[i] = p[12 + i]; out.dst[i] = p[16 + i]; }
-  return out;
+  return ipv4_parsed{ihl, total, p[1], p[9], p[8], (frag & 0x4000) != 0};
 }
 
 // ---- IPv6 --------------------------------------------------------------------------------
@@ -153,10 +153,9 @@ constexpr void write_ipv6(std::uint8_t* h, std::size_t payload_length, const ipv
   for (int i = 0; i < 16; ++i) { h[8 + i] = f.src[i]; h[24 + i] = f.dst[i]; }
 }
 
-struct ipv6_parsed {
+struct ipv6_parsed {  // addresses stay in the packet (bytes 8..39), as for IPv4
   std::size_t payload_length = 0;
   std::uint8_t traffic_class = 0, next_header = 0, hop_limit = 0;
-  std::array<std::uint8_t, 16> src{}, dst{};
 };
 
 // Validates version and payload length against the buffer. Extension headers are not
@@ -167,9 +166,7 @@ constexpr result<ipv6_parsed> parse_ipv6(const_byte_span p) noexcept {
   const std::size_t payload = load_be16(&p[4]);
   if (40 + payload > p.size()) return errc::truncated;
   if (payload == 0) return errc::ip_bad_total_length;  // jumbograms (RFC 2675) are not tunnelled here
-  ipv6_parsed out{payload, static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4), p[6], p[7], {}, {}};
-  for (int i = 0; i < 16; ++i) { out.src[i] = p[8 + i]; out.dst[i] = p[24 + i]; }
-  return out;
+  return ipv6_parsed{payload, static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4), p[6], p[7]};
 }
 
 // Pseudo-header sum for UDP over IPv6 (RFC 8200 §8.1).
