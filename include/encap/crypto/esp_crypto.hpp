@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string.h>  // explicit_bzero
 
@@ -36,29 +37,31 @@ struct esp_packet_view {
 
 // AEAD additional data: SPI || Seq, or SPI || Seq high || Seq low with ESN
 // (RFC 4106 §5, RFC 4309 §5, RFC 7634 §2.1). Returns its length (8 or 12).
+// (Whole-word copies throughout: byte stores that a library then reads as one word
+// stall on store forwarding, a measurable share of a small packet's time.)
 inline std::size_t esp_aad(const esp_packet_view& v, std::array<std::uint8_t, 12>& aad) noexcept {
-  for (int i = 0; i < 4; ++i) aad[i] = v.packet[i];
   if (!v.esn) {
-    for (int i = 4; i < 8; ++i) aad[i] = v.packet[i];
+    std::memcpy(aad.data(), v.packet.data(), 8);
     return 8;
   }
+  std::memcpy(aad.data(), v.packet.data(), 4);
   store_be32(&aad[4], v.seq_hi);
-  for (int i = 4; i < 8; ++i) aad[4 + i] = v.packet[i];
+  std::memcpy(&aad[8], v.packet.data() + 4, 4);
   return 12;
 }
 
 // AEAD nonce: salt || IV (RFC 4106 §4: 4 + 8, RFC 4309 §4: 3 + 8, RFC 7634 §2: 4 + 8).
 inline std::size_t esp_nonce(const_byte_span salt, const esp_packet_view& v, std::array<std::uint8_t, 16>& nonce) noexcept {
-  std::size_t n = 0;
-  for (auto b : salt) nonce[n++] = b;
-  for (std::size_t i = 0; i < v.iv_size; ++i) nonce[n++] = v.iv()[i];
-  return n;
+  const std::size_t iv = v.iv_size < 16 - salt.size() ? v.iv_size : 16 - salt.size();
+  if (!salt.empty()) std::memcpy(nonce.data(), salt.data(), salt.size());
+  std::memcpy(nonce.data() + salt.size(), v.iv(), iv);
+  return salt.size() + iv;
 }
 
 // RFC 3686 §4: counter block = nonce(4) || IV(8) || block counter starting at 1.
 inline void ctr_block(const_byte_span nonce, const esp_packet_view& v, std::array<std::uint8_t, 16>& block) noexcept {
-  for (std::size_t i = 0; i < 4; ++i) block[i] = nonce[i];
-  for (std::size_t i = 0; i < 8; ++i) block[4 + i] = v.iv()[i];
+  std::memcpy(block.data(), nonce.data(), 4);
+  std::memcpy(block.data() + 4, v.iv(), 8);
   store_be32(&block[12], 1);
 }
 
