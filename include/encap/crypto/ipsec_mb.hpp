@@ -2,10 +2,10 @@
 // libipsec-mb-dev, CMake option ENCAP_WITH_IPSEC_MB, target encap::ipsec_mb), which uses
 // AES-NI/VAES/VPCLMULQDQ/SHA-NI/AVX-512 where the CPU has them.
 //
-//   AES-GCM (ICV 8/12/16), ChaCha20-Poly1305   the direct API, one call per packet
-//   AES-CBC, AES-CTR, NULL                      the job API, chained with HMAC-MD5/SHA-1/
-//     × HMAC-SHA-1/SHA-2, AES-CMAC, AES-XCBC    SHA-2 (precomputed inner/outer state),
-//   AES-CCM (ICV 8/12/16)                       AES-CMAC or AES-XCBC, or none
+//   AES-GCM (ICV 8/12/16), ChaCha20-Poly1305: the direct API, one call per packet
+//   AES-CBC, AES-CTR, NULL with HMAC-MD5/SHA-1/SHA-2 (precomputed inner/outer states),
+//     AES-CMAC-96, AES-XCBC-MAC-96 or none: the job API, cipher and MAC in one job
+//   AES-CCM (ICV 8/12/16): the job API
 //
 // Not here: AES-GMAC (RFC 4543's AAD with ESN is not contiguous) and 3DES. supports()
 // says which suites it takes; the Botan backend covers the rest.
@@ -23,9 +23,9 @@
 // 1414 bytes on this machine class), and it is as fast or faster in bursts too.
 //
 // Per packet: no allocation, no system call, no exception. Key schedules are allocated
-// once per SA at setup. Decryption runs in the same job as
-// verification, so a packet whose ICV fails has its payload wiped before the error is
-// returned: nothing unauthenticated leaves the call.
+// once per SA at setup. Decryption runs in the same call or job as verification, so a
+// packet whose ICV fails has its payload wiped before the error is returned: nothing
+// unauthenticated leaves the call.
 #pragma once
 
 #include <intel-ipsec-mb.h>
