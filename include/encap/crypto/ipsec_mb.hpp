@@ -54,6 +54,7 @@ struct imb_thread {
     std::array<std::uint8_t, 32> tag;    // the ICV computed (open; seal with ESN)
     std::array<std::uint8_t, 32> saved;  // with ESN: the received ICV, while Seq high occupies its place
     std::array<std::uint8_t, 12> aad;
+    bool seq_hi_in_icv;                  // fill() put Seq high where the ICV goes; finish() puts the ICV back
   };
   IMB_MGR* best = nullptr;  // the CPU's best: the AEADs' direct API
   IMB_MGR* jobs = nullptr;  // the job API: SSE when the CPU has SHA-NI, else the best
@@ -98,7 +99,8 @@ class ipsec_mb_backend {
     return s.c().mode != cipher_mode::gmac;
   }
 
-  ipsec_mb_backend(const esp_suite& s, const esp_keys& keys) : suite_(s), k_(std::make_unique<key_schedule>()) {
+  ipsec_mb_backend(const esp_suite& s, const esp_keys& keys)
+      : suite_(s), hash_(hash_alg(s.integ)), k_(std::make_unique<key_schedule>()) {
     if (!supports(s)) throw std::invalid_argument("ipsec_mb backend: unsupported suite");
     detail::imb_thread* t = detail::imb_thread::get();
     if (!t) throw std::runtime_error("ipsec_mb backend: no job manager (out of memory, or no usable CPU architecture)");
@@ -281,7 +283,8 @@ class ipsec_mb_backend {
     j->msg_len_to_hash_in_bytes = v.authenticated_size();
     j->auth_tag_output = (encrypt && !v.esn) ? v.icv() : s.tag.data();
     j->auth_tag_output_len_in_bytes = v.icv_size;
-    j->hash_alg = hash_alg(suite_.integ);
+    j->hash_alg = hash_;
+    s.seq_hi_in_icv = false;
     switch (c.mode) {
       case cipher_mode::cbc:
         j->cipher_mode = IMB_CIPHER_CBC;
@@ -335,11 +338,12 @@ class ipsec_mb_backend {
       if (!encrypt) std::memcpy(s.saved.data(), v.icv(), v.icv_size);
       store_be32(v.icv(), v.seq_hi);
       j->msg_len_to_hash_in_bytes += 4;
+      s.seq_hi_in_icv = true;
     }
   }
 
   errc finish(const IMB_JOB* j, const esp_packet_view& v, bool encrypt, const slot& s) noexcept {
-    const bool esn = v.esn && suite_.c().mode != cipher_mode::ccm && v.icv_size;
+    const bool esn = s.seq_hi_in_icv;
     if (encrypt) {
       if (esn) std::memcpy(v.icv(), s.tag.data(), v.icv_size);
       return j->status == IMB_STATUS_COMPLETED ? errc::ok : errc::crypto_failure;
@@ -379,6 +383,7 @@ class ipsec_mb_backend {
   }
 
   esp_suite suite_;
+  IMB_HASH_ALG hash_;  // the job API's integrity algorithm, chosen once
   std::unique_ptr<key_schedule> k_;
   std::array<std::uint8_t, 4> salt_{};
   gcm_context_data gcm_ctx_{};
