@@ -355,7 +355,7 @@ struct workload {
       }
       default: {
         const bool good = o == op::decap;
-        fx.in.restore_inbound(0);  // the same sequence number again, O(1)
+        fx.in.reset_inbound(0);  // the same sequence number again, O(1)
         frame f(good ? dec[k] : bad[k], 0, wire[i].size());
         const bool ok = fx.ep.decap(f).has_value();
         benchmark::DoNotOptimize(f);
@@ -430,7 +430,7 @@ void bm_burst(benchmark::State& st, std::size_t n, std::size_t burst, bool as_bu
         std::memcpy(buf.data() + i * stride, wire[i].data(), wire[i].size());
         frames[i] = frame({buf.data() + i * stride, stride}, 0, wire[i].size());
       }
-      fx.in.restore_inbound(0);
+      fx.in.reset_inbound(0);
       if (as_burst) {
         if (fx.ep.decap_burst(frames, got) != burst) st.SkipWithError("decap failed");
       } else {

@@ -35,14 +35,18 @@ struct esp_sa_config {
   std::uint32_t replay_window = 64;   // packets; up to replay_window::max_size
   esp_padding padding{};
   bool allow_legacy = false;          // RFC 8221 MUST NOT algorithms (HMAC-MD5-96, 3DES) only if set
+  // CBC/CTR/NULL with integrity "none": refused unless set. Such an SA has no anti-replay
+  // (RFC 4303 §3.4.3), no ESN, and one error for every failure after decryption
+  // (esp_bad_trailer, padding bytes unchecked): see docs/security.md.
+  bool allow_unauthenticated = false;
 };
 
 template <esp_backend Backend>
 class esp_sa {
  public:
   explicit esp_sa(const esp_sa_config& c)
-      : spi_(c.spi), suite_(c.suite), esn_(c.esn), padding_(c.padding), rule_(esp_rule(c.suite, c.padding)),
-        replay_(c.replay_window), crypto_(checked(c), c.keys) {
+      : spi_(checked(c).spi), suite_(c.suite), esn_(c.esn), authenticated_(c.suite.authenticated()), padding_(c.padding),
+        rule_(esp_rule(c.suite, c.padding)), replay_(c.replay_window), crypto_(c.suite, c.keys) {
     enc_key_len_ = c.keys.encryption.size();
     auth_key_len_ = c.keys.integrity.size();
     if (enc_key_len_) std::memcpy(enc_key_.data(), c.keys.encryption.data(), enc_key_len_);
@@ -58,21 +62,57 @@ class esp_sa {
   std::uint32_t spi() const noexcept { return spi_; }
   const esp_suite& suite() const noexcept { return suite_; }
   bool esn() const noexcept { return esn_; }
+  // false only for an SA built with allow_unauthenticated: no anti-replay, one trailer error
+  bool authenticated() const noexcept { return authenticated_; }
   const layer_rule& rule() const noexcept { return rule_; }
   const replay_window& window() const noexcept { return replay_; }
+
+  // ---- setting the sequence state: each refuses a move backwards -------------------------
+  // (backwards outbound reuses nonces, which for GCM/ChaCha20 reveals the key stream and
+  // the authentication key; backwards inbound accepts replays)
+
+  // Inbound, a known starting point: the first sequence number this SA accepts is `first`
+  // (>= 1); everything below it counts as seen, and with ESN the high half of the
+  // sequence numbers that follow is `first`'s. size_out_of_range for 0 (or above 2^32 - 1
+  // without ESN), sequence_backwards for a point below what the SA has accepted.
+  [[nodiscard]] errc start_inbound_at(std::uint64_t first) noexcept {
+    if (first == 0 || first > max_seq()) return errc::size_out_of_range;
+    return restore_inbound(first - 1);
+  }
   // SA handover between data planes: continue an inbound SA whose highest accepted
   // sequence number was `top` (the window below it is treated as seen).
-  void restore_inbound(std::uint64_t top) noexcept { replay_.restore(top); }
+  [[nodiscard]] errc restore_inbound(std::uint64_t top) noexcept {
+    if (top > max_seq()) return errc::size_out_of_range;
+    if (top < replay_.top()) return errc::sequence_backwards;
+    replay_.restore(top);
+    return errc::ok;
+  }
+  // Forgets what was accepted: packets at or below `top` that were accepted before are
+  // accepted again. For benchmarks and tests that replay the same packets; never on a
+  // live SA.
+  void reset_inbound(std::uint64_t top) noexcept { replay_.restore(top); }
 
   // ---- outbound ---------------------------------------------------------------------------
 
   std::uint64_t next_seq() const noexcept { return next_seq_; }
+  bool exhausted() const noexcept { return exhausted_; }
   // For known-answer tests and SA handover: the sequence number of the next packet.
-  void set_next_seq(std::uint64_t seq) noexcept { next_seq_ = seq; exhausted_ = seq == 0 || seq > max_seq(); }
+  // size_out_of_range for 0 or past the sequence space (2^32 - 1 without ESN),
+  // sequence_backwards below the next one this SA would use.
+  [[nodiscard]] errc set_next_seq(std::uint64_t seq) noexcept {
+    if (seq == 0 || seq > max_seq()) return errc::size_out_of_range;
+    if (seq < next_seq_) return errc::sequence_backwards;
+    next_seq_ = seq;
+    exhausted_ = false;
+    return errc::ok;
+  }
   // For known-answer tests: the IV of the next packet only (then back to the IV source).
-  void set_next_iv(const_byte_span iv) noexcept {
-    fixed_iv_len_ = iv.size() < fixed_iv_.size() ? iv.size() : fixed_iv_.size();
-    std::memcpy(fixed_iv_.data(), iv.data(), fixed_iv_len_);
+  // It must be exactly the suite's IV size (size_out_of_range otherwise; nothing changes).
+  [[nodiscard]] errc set_next_iv(const_byte_span iv) noexcept {
+    if (iv.size() != iv_size_ || iv.empty()) return errc::size_out_of_range;
+    std::memcpy(fixed_iv_.data(), iv.data(), iv.size());
+    fixed_iv_len_ = iv.size();
+    return errc::ok;
   }
 
   // Wraps the frame's contents (the payload) in ESP: header and IV in front, padding,
@@ -162,6 +202,7 @@ class esp_sa {
     if (load_be32(h) != spi_) return errc::esp_unknown_spi;
     const std::uint32_t seq_lo = load_be32(h + 4);
     std::uint64_t seq = seq_lo;
+    if (!authenticated_) return inbound{view(f.data(), 0), seq};  // no anti-replay without integrity (RFC 4303 §3.4.3)
     if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
     if (const errc e = replay_.check(seq); e != errc::ok) return e;
     return inbound{view(f.data(), static_cast<std::uint32_t>(seq >> 32)), seq};
@@ -180,14 +221,18 @@ class esp_sa {
     const std::size_t body = in.view.body_size();
     const std::size_t pad_len = b[body - 2];
     const std::uint8_t next_header = b[body - 1];
-    if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
-    const std::uint8_t* pad = b + body - esp_trailer_fixed - pad_len;
-    for (std::size_t i = 0; i < pad_len; ++i)
-      if (pad[i] != static_cast<std::uint8_t>(i + 1)) return errc::esp_bad_padding;
-    // checked again: one burst may carry the same sequence number twice
-    if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
-    replay_.update(in.seq);
-    if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
+    if (!authenticated_) {  // one error, padding bytes unchecked: no padding oracle
+      if (pad_len + esp_trailer_fixed > body || next_header == ip_proto::no_next) return errc::esp_bad_trailer;
+    } else {
+      if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
+      const std::uint8_t* pad = b + body - esp_trailer_fixed - pad_len;
+      for (std::size_t i = 0; i < pad_len; ++i)
+        if (pad[i] != static_cast<std::uint8_t>(i + 1)) return errc::esp_bad_padding;
+      // checked again: one burst may carry the same sequence number twice
+      if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
+      replay_.update(in.seq);
+      if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
+    }
     (void)f.pull(esp_header_size + iv_size_);
     (void)f.trim(pad_len + esp_trailer_fixed + icv_size_);
     return next_header;
@@ -213,14 +258,25 @@ class esp_sa {
   }
 
  private:
-  static const esp_suite& checked(const esp_sa_config& c) {
+  // The SA's own rules, before anything is built (the backend checks its keys itself).
+  static const esp_sa_config& checked(const esp_sa_config& c) {
     if (!c.suite.valid()) throw std::invalid_argument(std::string(to_string(c.suite.check())));
     if (c.suite.legacy() && !c.allow_legacy)
       throw std::invalid_argument("legacy algorithm (RFC 8221 MUST NOT): set allow_legacy to use it");
+    if (!c.suite.authenticated()) {
+      if (!c.allow_unauthenticated)
+        throw std::invalid_argument("integrity 'none': an unauthenticated SA has no anti-replay and is open to forgery; "
+                                    "set allow_unauthenticated to use it (RFC 4303 §3.4.3, docs/security.md)");
+      if (c.esn) throw std::invalid_argument("ESN needs integrity: the high sequence bits are only ever authenticated (RFC 4303 §2.2.1)");
+    }
     if (check_padding(c.suite, c.padding) != padding_error::ok) throw std::invalid_argument("invalid ESP padding policy");
-    if (!Backend::supports(c.suite)) throw std::invalid_argument("suite not supported by this crypto backend");
+    if (!Backend::supports(c.suite)) throw std::invalid_argument(std::string(to_string(c.suite)) + ": not supported by the " +
+                                                                 std::string(Backend::name) + " backend");
     if (c.keys.encryption.size() > 36 || c.keys.integrity.size() > 64) throw std::invalid_argument("key too long");
-    return c.suite;
+    if (c.replay_window == 0 || c.replay_window > replay_window::max_size)
+      throw std::invalid_argument("replay window of " + std::to_string(c.replay_window) + " packets: 1 to " +
+                                  std::to_string(replay_window::max_size));
+    return c;
   }
 
   std::uint64_t max_seq() const noexcept { return esn_ ? ~std::uint64_t{0} : 0xffffffffu; }
@@ -239,6 +295,7 @@ class esp_sa {
   std::uint32_t spi_;
   esp_suite suite_;
   bool esn_;
+  bool authenticated_;
   esp_padding padding_;
   layer_rule rule_;
   std::size_t iv_size_ = suite_.iv_size(), icv_size_ = suite_.icv_size(), align_mask_ = suite_.align() - 1;

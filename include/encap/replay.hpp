@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "result.hpp"
 
@@ -16,8 +18,10 @@ class replay_window {
  public:
   static constexpr std::uint32_t max_size = 65536;
 
+  // Throws std::invalid_argument for a size of 0 or above max_size (setup only).
   explicit replay_window(std::uint32_t size = 64) {
-    if (size == 0 || size > max_size) size = 64;
+    if (size == 0 || size > max_size)
+      throw std::invalid_argument("replay window size " + std::to_string(size) + ": 1 to " + std::to_string(max_size));
     size_ = size;
     // one spare word so the window never shares a word with the bits being cleared
     std::uint32_t words = 1;

@@ -30,6 +30,7 @@ enum class errc : std::uint8_t {
   needs_fragmentation,    // no DF: the caller must fragment to detail = MTU first
   bad_inner_packet,       // the inner packet is not a well-formed IP packet
   sequence_exhausted,     // the SA's sequence number space is used up: rekey (RFC 4303 §3.3.3)
+  sequence_backwards,     // a sequence number at or below one already used or accepted (nonce reuse, replays)
   // decapsulation: IP
   truncated,              // shorter than its headers say
   ip_bad_version,
@@ -60,6 +61,7 @@ enum class errc : std::uint8_t {
   esp_bad_padding,        // padding bytes are not 1, 2, 3, ... (RFC 4303 §2.4)
   esp_bad_next_header,    // next header is not what the stack carries
   esp_dummy_packet,       // next header 59: a TFC dummy packet, drop silently (RFC 4303 §2.6)
+  esp_bad_trailer,        // unauthenticated SA: any failure after decryption (one code: no padding oracle)
 };
 
 constexpr const char* to_string(errc e) noexcept {
@@ -79,6 +81,7 @@ constexpr const char* to_string(errc e) noexcept {
     case errc::needs_fragmentation: return "packet exceeds the tunnel MTU: fragment it first";
     case errc::bad_inner_packet: return "inner packet is not a well-formed IP packet";
     case errc::sequence_exhausted: return "ESP sequence number space exhausted: rekey";
+    case errc::sequence_backwards: return "ESP sequence number at or below one already used or accepted";
     case errc::truncated: return "packet truncated";
     case errc::ip_bad_version: return "IP: bad version";
     case errc::ip_bad_header_length: return "IPv4: bad header length";
@@ -105,6 +108,7 @@ constexpr const char* to_string(errc e) noexcept {
     case errc::esp_bad_padding: return "ESP: bad padding bytes";
     case errc::esp_bad_next_header: return "ESP: unexpected next header";
     case errc::esp_dummy_packet: return "ESP: dummy packet (next header 59)";
+    case errc::esp_bad_trailer: return "ESP: invalid trailer after decryption (unauthenticated SA)";
   }
   return "unknown encap error";
 }

@@ -19,10 +19,8 @@
 #include <botan/block_cipher.h>
 #include <botan/cipher_mode.h>
 #include <botan/exceptn.h>
-#include <botan/ghash.h>
 #include <botan/mac.h>
 #include <botan/stream_cipher.h>
-#include <botan/system_rng.h>
 
 #include <array>
 #include <cstring>
@@ -30,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "detail/botan_ghash.hpp"
 #include "esp_crypto.hpp"
 
 namespace encap {
@@ -39,20 +38,46 @@ class botan_backend {
  public:
   static constexpr std::string_view name = "botan";
 
-  static bool supports(const esp_suite& s) noexcept {
-    if (!s.valid() || s.c().legacy || s.cipher == cipher_id::des3_cbc) return false;
-    return s.integ != integ_id::aes_xcbc_96;  // Botan 2 has no AES-XCBC-MAC
+  // An allow-list, every enumerator named (-Wswitch flags one that is added and not decided).
+  static constexpr bool supports(const esp_suite& s) noexcept {
+    if (!s.valid()) return false;
+    switch (s.cipher) {
+      case cipher_id::des3_cbc:  // RFC 8221 MUST NOT: sizing only
+        return false;
+      case cipher_id::null:
+      case cipher_id::aes128_cbc: case cipher_id::aes192_cbc: case cipher_id::aes256_cbc:
+      case cipher_id::aes128_ctr: case cipher_id::aes192_ctr: case cipher_id::aes256_ctr:
+      case cipher_id::aes128_gcm_8: case cipher_id::aes128_gcm_12: case cipher_id::aes128_gcm_16:
+      case cipher_id::aes192_gcm_8: case cipher_id::aes192_gcm_12: case cipher_id::aes192_gcm_16:
+      case cipher_id::aes256_gcm_8: case cipher_id::aes256_gcm_12: case cipher_id::aes256_gcm_16:
+      case cipher_id::aes128_ccm_8: case cipher_id::aes128_ccm_12: case cipher_id::aes128_ccm_16:
+      case cipher_id::aes192_ccm_8: case cipher_id::aes192_ccm_12: case cipher_id::aes192_ccm_16:
+      case cipher_id::aes256_ccm_8: case cipher_id::aes256_ccm_12: case cipher_id::aes256_ccm_16:
+      case cipher_id::aes128_gmac: case cipher_id::aes192_gmac: case cipher_id::aes256_gmac:
+      case cipher_id::chacha20_poly1305:
+        break;
+    }
+    switch (s.integ) {
+      case integ_id::aes_xcbc_96:  // Botan 2 has no AES-XCBC-MAC
+        return false;
+      case integ_id::unspecified: case integ_id::none:
+      case integ_id::hmac_md5_96: case integ_id::hmac_sha1_96: case integ_id::aes_cmac_96:
+      case integ_id::hmac_sha256_128: case integ_id::hmac_sha384_192: case integ_id::hmac_sha512_256:
+        return true;
+    }
+    return false;
   }
 
-  botan_backend(const esp_suite& s, const esp_keys& keys) : suite_(s) {
-    if (!supports(s)) throw std::invalid_argument("botan backend: unsupported suite");
+  // Every length is checked before anything is expanded; the salt lives in a member that
+  // wipes itself, and Botan wipes its own key schedules, so a throw leaves no key behind.
+  botan_backend(const esp_suite& s, const esp_keys& keys) : suite_((check_setup<botan_backend>(s, keys), s)) {
     const cipher_info& c = s.c();
-    if (keys.encryption.size() != c.key_size + c.salt_size)
-      throw std::invalid_argument("encryption key must be " + std::to_string(c.key_size + c.salt_size) + " bytes");
     const std::uint8_t* key = keys.encryption.data();
     salt_len_ = c.salt_size;
     if (c.salt_size) std::memcpy(salt_.data(), key + c.key_size, c.salt_size);
-    const std::string aes = "AES-" + std::to_string(c.key_size * 8);
+    const std::string aes = c.mode == cipher_mode::none || c.mode == cipher_mode::chacha20_poly1305
+                                ? std::string()
+                                : "AES-" + std::to_string(aes_key_bits(c));
 
     switch (c.mode) {
       case cipher_mode::gcm:
@@ -76,20 +101,17 @@ class botan_backend {
         ctr_ = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes + ")");
         ctr_->set_key(key, c.key_size);
         break;
-      case cipher_mode::cbc:
+      case cipher_mode::cbc: {
         enc_mode_ = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", Botan::ENCRYPTION);
         dec_mode_ = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", Botan::DECRYPTION);
         enc_mode_->set_key(key, c.key_size);
         dec_mode_->set_key(key, c.key_size);
-        // CBC IVs must be unpredictable (RFC 3602 §3): encrypt a counter under a random key
-        iv_cipher_ = Botan::BlockCipher::create_or_throw("AES-128");
-        {
-          std::array<std::uint8_t, 16> k{};
-          Botan::system_rng().randomize(k.data(), k.size());
-          iv_cipher_->set_key(k.data(), k.size());
-          secure_wipe(k.data(), k.size());
-        }
+        iv_cipher_ = Botan::BlockCipher::create_or_throw("AES-128");  // the CBC IV key (cbc_iv_block)
+        secret_bytes<16> k;
+        random_bytes(k.data(), 16);
+        iv_cipher_->set_key(k.data(), 16);
         break;
+      }
       case cipher_mode::ctr:
         ctr_ = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes + ")");
         ctr_->set_key(key, c.key_size);
@@ -97,17 +119,7 @@ class botan_backend {
       case cipher_mode::none:
         break;
     }
-    if (!c.aead) {
-      const integ_info& i = s.i();
-      if (i.id == integ_id::none) return;
-      if (keys.integrity.size() != i.key_size)
-        throw std::invalid_argument("integrity key must be " + std::to_string(i.key_size) + " bytes");
-      const char* name = i.id == integ_id::hmac_md5_96       ? "HMAC(MD5)"
-                         : i.id == integ_id::hmac_sha1_96    ? "HMAC(SHA-1)"
-                         : i.id == integ_id::hmac_sha256_128 ? "HMAC(SHA-256)"
-                         : i.id == integ_id::hmac_sha384_192 ? "HMAC(SHA-384)"
-                         : i.id == integ_id::hmac_sha512_256 ? "HMAC(SHA-512)"
-                                                             : "CMAC(AES-128)";
+    if (const char* name = mac_name(c.aead ? integ_id::unspecified : s.integ)) {
       mac_ = Botan::MessageAuthenticationCode::create_or_throw(name);
       mac_->set_key(keys.integrity.data(), keys.integrity.size());
     }
@@ -115,21 +127,13 @@ class botan_backend {
 
   botan_backend(const botan_backend&) = delete;
   botan_backend& operator=(const botan_backend&) = delete;
-  ~botan_backend() { secure_wipe(salt_.data(), salt_.size()); }  // Botan wipes its own key schedules
 
   void make_iv(std::uint64_t seq, byte_span out) noexcept {
     if (out.empty()) return;
-    if (iv_cipher_) {
-      std::array<std::uint8_t, 16> block{};
-      store_be64(&block[8], seq);
-      iv_cipher_->encrypt(block.data());
-      std::memcpy(out.data(), block.data(), out.size());
-    } else {
-      // counter-based suites: the IV only has to be unique per key (RFC 4106 §3.1)
-      std::array<std::uint8_t, 8> b{};
-      store_be64(b.data(), seq);
-      std::memcpy(out.data(), b.data(), out.size() < 8 ? out.size() : 8);
-    }
+    if (!iv_cipher_) return counter_iv(seq, out);
+    std::array<std::uint8_t, 16> block = cbc_iv_block(seq);
+    iv_cipher_->encrypt(block.data());
+    std::memcpy(out.data(), block.data(), out.size() < 16 ? out.size() : 16);
   }
 
   errc seal(const esp_packet_view& v) noexcept {
@@ -166,7 +170,7 @@ class botan_backend {
       }
       return errc::ok;
     } catch (...) {
-      return errc::unsupported_suite;  // not reached with a supported suite
+      return errc::crypto_failure;  // not reached with a supported suite
     }
   }
 
@@ -205,7 +209,9 @@ class botan_backend {
           secure_wipe(v.body(), v.body_size());
           return errc::esp_bad_icv;
         }
-        default:
+        case cipher_mode::cbc:
+        case cipher_mode::ctr:
+        case cipher_mode::none:
           break;
       }
       if (mac_) {  // verify before decrypting: nothing unauthenticated is ever decrypted
@@ -226,6 +232,21 @@ class botan_backend {
   }
 
  private:
+  // The integrity algorithm's Botan name; nullptr: none (AEAD, integrity "none").
+  static const char* mac_name(integ_id i) {
+    switch (i) {
+      case integ_id::unspecified: case integ_id::none: return nullptr;
+      case integ_id::hmac_md5_96: return "HMAC(MD5)";
+      case integ_id::hmac_sha1_96: return "HMAC(SHA-1)";
+      case integ_id::hmac_sha256_128: return "HMAC(SHA-256)";
+      case integ_id::hmac_sha384_192: return "HMAC(SHA-384)";
+      case integ_id::hmac_sha512_256: return "HMAC(SHA-512)";
+      case integ_id::aes_cmac_96: return "CMAC(AES-128)";
+      case integ_id::aes_xcbc_96: break;  // refused by supports()
+    }
+    throw std::invalid_argument("botan backend: no such integrity algorithm");
+  }
+
   errc aead_seal(const esp_packet_view& v) {
     std::array<std::uint8_t, 12> aad{};
     std::array<std::uint8_t, 16> nonce{};
@@ -377,7 +398,7 @@ class botan_backend {
   }
 
   esp_suite suite_;
-  std::array<std::uint8_t, 4> salt_{};
+  secret_bytes<4> salt_;
   std::size_t salt_len_ = 0;
   std::size_t granularity_ = 0;
   std::unique_ptr<Botan::AEAD_Mode> enc_aead_;

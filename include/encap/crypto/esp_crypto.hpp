@@ -9,7 +9,10 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
-#include <string.h>  // explicit_bzero
+#include <stdexcept>
+#include <string>
+#include <string.h>     // explicit_bzero
+#include <sys/random.h> // getrandom
 
 #include "../bytes.hpp"
 #include "../result.hpp"
@@ -82,6 +85,75 @@ struct esp_keys {
   const_byte_span encryption;
   const_byte_span integrity;
 };
+
+// ---- setup, shared by every backend ------------------------------------------------------
+
+// Key material that is wiped however it goes: a constructor that throws still runs the
+// destructors of the members it had built, so a backend keeps its salt and schedules in these.
+template <std::size_t N>
+struct secret_bytes {
+  alignas(16) std::array<std::uint8_t, N> bytes{};
+  secret_bytes() = default;
+  secret_bytes(const secret_bytes&) = delete;
+  secret_bytes& operator=(const secret_bytes&) = delete;
+  ~secret_bytes() { secure_wipe(bytes.data(), N); }
+  std::uint8_t* data() noexcept { return bytes.data(); }
+  const std::uint8_t* data() const noexcept { return bytes.data(); }
+};
+
+// Everything a backend checks before it expands a key: the suite is valid and on the
+// backend's allow-list, the encryption key is exactly key + salt bytes, the integrity key
+// exactly the algorithm's (none for AEAD and for integrity "none"). Throws
+// std::invalid_argument naming the rule; nothing has been expanded or copied yet.
+template <class Backend>
+void check_setup(const esp_suite& s, const esp_keys& keys) {
+  const std::string who = std::string(Backend::name) + " backend: ";
+  if (!s.valid()) throw std::invalid_argument(who + std::string(to_string(s.check())));
+  if (!Backend::supports(s)) throw std::invalid_argument(who + "unsupported suite " + to_string(s));
+  const cipher_info& c = s.c();
+  if (keys.encryption.size() != c.key_size + c.salt_size)
+    throw std::invalid_argument(who + "the encryption key of " + std::string(c.name) + " is " + std::to_string(c.key_size) +
+                                " bytes" + (c.salt_size ? " + " + std::to_string(c.salt_size) + " bytes of salt" : std::string()) +
+                                ", not " + std::to_string(keys.encryption.size()));
+  const std::size_t ik = c.aead ? 0 : s.i().key_size;
+  if (keys.integrity.size() != ik)
+    throw std::invalid_argument(who + "the integrity key of " + to_string(s) + " is " + std::to_string(ik) + " bytes, not " +
+                                std::to_string(keys.integrity.size()));
+}
+
+// The AES key size of a suite, switched exactly (a table row with another size is a bug).
+inline std::size_t aes_key_bits(const cipher_info& c) {
+  switch (c.key_size) {
+    case 16: return 128;
+    case 24: return 192;
+    case 32: return 256;
+  }
+  throw std::invalid_argument("not an AES key size: " + std::to_string(c.key_size));
+}
+
+// Random bytes from the kernel (setup only: CBC IV keys).
+inline void random_bytes(std::uint8_t* p, std::size_t n) {
+  for (std::size_t done = 0; done < n;) {
+    const ssize_t r = getrandom(p + done, n - done, 0);
+    if (r <= 0) throw std::runtime_error("getrandom failed");
+    done += static_cast<std::size_t>(r);
+  }
+}
+
+// IV schemes. Counter-based suites (CTR, GCM, CCM, GMAC, ChaCha20-Poly1305) need an IV
+// that is unique per key (RFC 4106 §3.1, RFC 3686 §3): the sequence number. CBC needs an
+// unpredictable one (RFC 3602 §3): the block 0^64 || seq encrypted under a random AES-128
+// key of the SA's own; the backend does that one encryption.
+inline void counter_iv(std::uint64_t seq, byte_span out) noexcept {
+  std::array<std::uint8_t, 8> b{};
+  store_be64(b.data(), seq);
+  std::memcpy(out.data(), b.data(), out.size() < 8 ? out.size() : 8);
+}
+inline std::array<std::uint8_t, 16> cbc_iv_block(std::uint64_t seq) noexcept {
+  std::array<std::uint8_t, 16> block{};
+  store_be64(&block[8], seq);
+  return block;
+}
 
 // What a backend provides. Construction takes (esp_suite, esp_keys) and throws
 // std::invalid_argument for a suite or key it cannot use (setup time only).

@@ -2,13 +2,14 @@
 // libipsec-mb-dev, CMake option ENCAP_WITH_IPSEC_MB, target encap::ipsec_mb), which uses
 // AES-NI/VAES/VPCLMULQDQ/SHA-NI/AVX-512 where the CPU has them.
 //
-//   AES-GCM (ICV 8/12/16), ChaCha20-Poly1305: the direct API, one call per packet
+//   AES-GCM (128/192/256, ICV 8/12/16), ChaCha20-Poly1305: the direct API, one call per packet
 //   AES-CBC, AES-CTR, NULL with HMAC-MD5/SHA-1/SHA-2 (precomputed inner/outer states),
 //     AES-CMAC-96, AES-XCBC-MAC-96 or none: the job API, cipher and MAC in one job
-//   AES-CCM (ICV 8/12/16): the job API
+//   AES-CCM-128/256 (ICV 8/12/16): the job API (1.3 has no CCM with 192-bit keys)
 //
-// Not here: AES-GMAC (RFC 4543's AAD with ESN is not contiguous) and 3DES. supports()
-// says which suites it takes; the Botan backend covers the rest.
+//   AES-GMAC: the direct GMAC API (with ESN, RFC 4543's AAD in two parts)
+//
+// Not here: 3DES (RFC 8221 MUST NOT). supports() is an allow-list.
 //
 // Bursts (seal_burst/open_burst) hand up to max_burst packets to the job manager before
 // collecting any, so its multi-buffer code interleaves them: CBC encryption is serial
@@ -94,54 +95,78 @@ class ipsec_mb_backend {
   static constexpr std::string_view name = "ipsec_mb";
   static constexpr std::size_t max_burst = detail::imb_thread::max_burst;
 
-  static bool supports(const esp_suite& s) noexcept {
-    if (!s.valid() || s.cipher == cipher_id::des3_cbc) return false;
-    return s.c().mode != cipher_mode::gmac;
+  // An allow-list, every enumerator named (-Wswitch flags one that is added and not decided).
+  static constexpr bool supports(const esp_suite& s) noexcept {
+    if (!s.valid()) return false;
+    switch (s.cipher) {
+      case cipher_id::des3_cbc:  // RFC 8221 MUST NOT: sizing only
+        return false;
+      case cipher_id::aes192_ccm_8: case cipher_id::aes192_ccm_12: case cipher_id::aes192_ccm_16:
+        return false;  // intel-ipsec-mb 1.3's CCM job takes 128- and 256-bit keys only
+      case cipher_id::null:
+      case cipher_id::aes128_cbc: case cipher_id::aes192_cbc: case cipher_id::aes256_cbc:
+      case cipher_id::aes128_ctr: case cipher_id::aes192_ctr: case cipher_id::aes256_ctr:
+      case cipher_id::aes128_gcm_8: case cipher_id::aes128_gcm_12: case cipher_id::aes128_gcm_16:
+      case cipher_id::aes192_gcm_8: case cipher_id::aes192_gcm_12: case cipher_id::aes192_gcm_16:
+      case cipher_id::aes256_gcm_8: case cipher_id::aes256_gcm_12: case cipher_id::aes256_gcm_16:
+      case cipher_id::aes128_ccm_8: case cipher_id::aes128_ccm_12: case cipher_id::aes128_ccm_16:
+      case cipher_id::aes256_ccm_8: case cipher_id::aes256_ccm_12: case cipher_id::aes256_ccm_16:
+      case cipher_id::aes128_gmac: case cipher_id::aes192_gmac: case cipher_id::aes256_gmac:
+      case cipher_id::chacha20_poly1305:
+        break;
+    }
+    switch (s.integ) {
+      case integ_id::unspecified: case integ_id::none:
+      case integ_id::hmac_md5_96: case integ_id::hmac_sha1_96: case integ_id::aes_xcbc_96: case integ_id::aes_cmac_96:
+      case integ_id::hmac_sha256_128: case integ_id::hmac_sha384_192: case integ_id::hmac_sha512_256:
+        return true;
+    }
+    return false;
   }
 
+  // Every length is checked before anything is expanded; the key schedule and the salt
+  // wipe themselves when they go, on every path (a throw included).
+  ipsec_mb_backend(const ipsec_mb_backend&) = delete;
+  ipsec_mb_backend& operator=(const ipsec_mb_backend&) = delete;
   ipsec_mb_backend(const esp_suite& s, const esp_keys& keys)
-      : suite_(s), hash_(hash_alg(s.integ)), k_(std::make_unique<key_schedule>()) {
-    if (!supports(s)) throw std::invalid_argument("ipsec_mb backend: unsupported suite");
+      : suite_((check_setup<ipsec_mb_backend>(s, keys), s)), hash_(hash_alg(s.integ)), k_(new key_schedule) {
     detail::imb_thread* t = detail::imb_thread::get();
     if (!t) throw std::runtime_error("ipsec_mb backend: no job manager (out of memory, or no usable CPU architecture)");
     const cipher_info& c = s.c();
     IMB_MGR* m = t->best;
-    if (keys.encryption.size() != c.key_size + c.salt_size)
-      throw std::invalid_argument("encryption key must be " + std::to_string(c.key_size + c.salt_size) + " bytes");
     const std::uint8_t* key = keys.encryption.data();
     if (c.salt_size) std::memcpy(salt_.data(), key + c.key_size, c.salt_size);
     switch (c.mode) {
       case cipher_mode::gcm:
-        if (c.key_size == 16) IMB_AES128_GCM_PRE(m, key, &k_->gcm);
-        else IMB_AES256_GCM_PRE(m, key, &k_->gcm);
+      case cipher_mode::gmac:
+        switch (aes_key_bits(c)) {
+          case 128: IMB_AES128_GCM_PRE(m, key, &k_->gcm); break;
+          case 192: IMB_AES192_GCM_PRE(m, key, &k_->gcm); break;
+          default: IMB_AES256_GCM_PRE(m, key, &k_->gcm); break;
+        }
         return;
       case cipher_mode::chacha20_poly1305:
-        std::memcpy(k_->chacha.data(), key, 32);
+        std::memcpy(k_->chacha, key, 32);
         return;
-      case cipher_mode::cbc: {  // CBC IVs must be unpredictable (RFC 3602 §3): AES of a counter under a random key
-        std::array<std::uint8_t, 16> r{};
-        if (getrandom(r.data(), r.size(), 0) != static_cast<ssize_t>(r.size()))
-          throw std::runtime_error("ipsec_mb backend: getrandom failed");
+      case cipher_mode::cbc: {  // the CBC IV key (cbc_iv_block)
+        secret_bytes<16> r;
+        random_bytes(r.data(), 16);
         IMB_AES_KEYEXP_128(m, r.data(), k_->iv_enc, k_->scratch_dec);
-        secure_wipe(r.data(), r.size());
+        aes_expand(m, c, key);
+        break;
       }
-        [[fallthrough]];
       case cipher_mode::ctr:
       case cipher_mode::ccm:
-        if (c.key_size == 16) IMB_AES_KEYEXP_128(m, key, k_->enc, k_->dec);
-        else if (c.key_size == 24) IMB_AES_KEYEXP_192(m, key, k_->enc, k_->dec);
-        else IMB_AES_KEYEXP_256(m, key, k_->enc, k_->dec);
+        aes_expand(m, c, key);
         break;
-      default:  // NULL encryption
+      case cipher_mode::none:
         break;
     }
-    if (c.aead) return;  // CCM
-    const integ_info& i = s.i();
-    if (i.id == integ_id::none) return;
-    if (keys.integrity.size() != i.key_size)
-      throw std::invalid_argument("integrity key must be " + std::to_string(i.key_size) + " bytes");
     const std::uint8_t* ik = keys.integrity.data();
-    switch (i.id) {
+    switch (c.aead ? integ_id::unspecified : s.integ) {
+      case integ_id::unspecified:
+      case integ_id::none:
+        break;
       case integ_id::aes_cmac_96:  // RFC 4494: AES-128 with subkeys K1, K2
         IMB_AES_KEYEXP_128(m, ik, k_->mac_key, k_->scratch_dec);
         IMB_AES_CMAC_SUBKEY_GEN_128(m, k_->mac_key, k_->k2, k_->k3);
@@ -149,29 +174,23 @@ class ipsec_mb_backend {
       case integ_id::aes_xcbc_96:  // RFC 3566: K1 expanded, K2, K3
         IMB_AES_XCBC_KEYEXP(m, ik, k_->mac_key, k_->k2, k_->k3);
         break;
-      default:
+      case integ_id::hmac_md5_96:
+      case integ_id::hmac_sha1_96:
+      case integ_id::hmac_sha256_128:
+      case integ_id::hmac_sha384_192:
+      case integ_id::hmac_sha512_256:
         hmac_precompute(m, keys.integrity);
+        break;
     }
-  }
-
-  ipsec_mb_backend(const ipsec_mb_backend&) = delete;
-  ipsec_mb_backend& operator=(const ipsec_mb_backend&) = delete;
-  ~ipsec_mb_backend() {
-    secure_wipe(k_.get(), sizeof(key_schedule));
-    secure_wipe(salt_.data(), salt_.size());
   }
 
   void make_iv(std::uint64_t seq, byte_span out) noexcept {
     if (out.empty()) return;
-    alignas(16) std::array<std::uint8_t, 16> block{}, zero{}, iv{};
-    store_be64(&block[8], seq);
     detail::imb_thread* t = detail::imb_thread::get();
-    if (suite_.c().mode == cipher_mode::cbc && t) {  // (no managers: seal fails, the IV is never sent)
-      IMB_AES128_CFB_ONE(t->jobs, iv.data(), zero.data(), block.data(), k_->iv_enc, 16);  // = AES(block)
-      std::memcpy(out.data(), iv.data(), out.size());
-    } else {  // counter-based suites: the IV only has to be unique per key (RFC 4106 §3.1)
-      std::memcpy(out.data(), &block[8], out.size() < 8 ? out.size() : 8);
-    }
+    if (suite_.c().mode != cipher_mode::cbc || !t) return counter_iv(seq, out);  // (no managers: seal fails, the IV is never sent)
+    alignas(16) std::array<std::uint8_t, 16> block = cbc_iv_block(seq), zero{}, iv{};
+    IMB_AES128_CFB_ONE(t->jobs, iv.data(), zero.data(), block.data(), k_->iv_enc, 16);  // = AES(block)
+    std::memcpy(out.data(), iv.data(), out.size() < 16 ? out.size() : 16);
   }
 
   errc seal(const esp_packet_view& v) noexcept {
@@ -197,8 +216,22 @@ class ipsec_mb_backend {
     std::uint8_t iv_enc[16 * 11], scratch_dec[16 * 15];
     std::uint8_t mac_key[16 * 11], k2[16], k3[16];   // CMAC: K, K1, K2; XCBC: K1 expanded, K2, K3
     std::uint8_t ipad[64], opad[64];                 // HMAC: hash state after (K ^ ipad), (K ^ opad)
-    std::array<std::uint8_t, 32> chacha;
+    std::uint8_t chacha[32];
   };
+  struct wipe_delete {
+    void operator()(key_schedule* k) const noexcept {
+      secure_wipe(k, sizeof(key_schedule));
+      delete k;
+    }
+  };
+
+  void aes_expand(IMB_MGR* m, const cipher_info& c, const std::uint8_t* key) const {
+    switch (aes_key_bits(c)) {
+      case 128: IMB_AES_KEYEXP_128(m, key, k_->enc, k_->dec); break;
+      case 192: IMB_AES_KEYEXP_192(m, key, k_->enc, k_->dec); break;
+      default: IMB_AES_KEYEXP_256(m, key, k_->enc, k_->dec); break;
+    }
+  }
   using slot = detail::imb_thread::slot;
 
 
@@ -208,23 +241,26 @@ class ipsec_mb_backend {
     const integ_id id = suite_.integ;
     const std::size_t block = id == integ_id::hmac_sha384_192 || id == integ_id::hmac_sha512_256 ? 128 : 64;
     if (key.size() > block) throw std::invalid_argument("HMAC key longer than the hash block");
-    alignas(16) std::array<std::uint8_t, 128> b{};
+    secret_bytes<128> b;
     for (const auto& [pad, out] : {std::pair{std::uint8_t{0x36}, k_->ipad}, std::pair{std::uint8_t{0x5c}, k_->opad}}) {
-      b.fill(pad);
-      for (std::size_t i = 0; i < key.size(); ++i) b[i] = static_cast<std::uint8_t>(key[i] ^ pad);
+      std::memset(b.data(), pad, 128);
+      for (std::size_t i = 0; i < key.size(); ++i) b.data()[i] = static_cast<std::uint8_t>(key[i] ^ pad);
       switch (id) {
         case integ_id::hmac_md5_96: IMB_MD5_ONE_BLOCK(m, b.data(), out); break;
         case integ_id::hmac_sha1_96: IMB_SHA1_ONE_BLOCK(m, b.data(), out); break;
         case integ_id::hmac_sha256_128: IMB_SHA256_ONE_BLOCK(m, b.data(), out); break;
         case integ_id::hmac_sha384_192: IMB_SHA384_ONE_BLOCK(m, b.data(), out); break;
-        default: IMB_SHA512_ONE_BLOCK(m, b.data(), out); break;
+        case integ_id::hmac_sha512_256: IMB_SHA512_ONE_BLOCK(m, b.data(), out); break;
+        case integ_id::unspecified: case integ_id::none: case integ_id::aes_xcbc_96: case integ_id::aes_cmac_96:
+          throw std::invalid_argument("ipsec_mb backend: not an HMAC");
       }
     }
-    secure_wipe(b.data(), b.size());
   }
 
+  // The job API's integrity algorithm (IMB_AUTH_NULL: none, or the AEADs' own).
   static IMB_HASH_ALG hash_alg(integ_id i) noexcept {
     switch (i) {
+      case integ_id::unspecified: case integ_id::none: return IMB_AUTH_NULL;
       case integ_id::hmac_md5_96: return IMB_AUTH_MD5;
       case integ_id::hmac_sha1_96: return IMB_AUTH_HMAC_SHA_1;
       case integ_id::hmac_sha256_128: return IMB_AUTH_HMAC_SHA_256;
@@ -232,8 +268,8 @@ class ipsec_mb_backend {
       case integ_id::hmac_sha512_256: return IMB_AUTH_HMAC_SHA_512;
       case integ_id::aes_cmac_96: return IMB_AUTH_AES_CMAC;
       case integ_id::aes_xcbc_96: return IMB_AUTH_AES_XCBC;
-      default: return IMB_AUTH_NULL;
     }
+    return IMB_AUTH_NULL;
   }
 
   void run(std::span<const esp_packet_view> v, std::span<errc> out, bool encrypt) noexcept {
@@ -242,8 +278,7 @@ class ipsec_mb_backend {
       std::fill_n(out.begin(), v.size(), errc::crypto_failure);
       return;
     }
-    const cipher_mode mode = suite_.c().mode;
-    if (mode == cipher_mode::gcm || mode == cipher_mode::chacha20_poly1305) {  // one direct call each
+    if (direct_) {  // one direct call each
       for (std::size_t i = 0; i < v.size(); ++i) out[i] = aead_direct(t->best, v[i], encrypt);
       return;
     }
@@ -313,11 +348,14 @@ class ipsec_mb_backend {
         j->u.CCM.aad_len_in_bytes = esp_aad(v, s.aad);
         return;
       }
-      default:
+      case cipher_mode::none:
         j->cipher_mode = IMB_CIPHER_NULL;
         break;
+      case cipher_mode::gcm: case cipher_mode::gmac: case cipher_mode::chacha20_poly1305:
+        break;  // the direct API (direct_): never a job
     }
     switch (suite_.integ) {
+      case integ_id::unspecified:
       case integ_id::none:
         return;
       case integ_id::aes_cmac_96:
@@ -330,7 +368,8 @@ class ipsec_mb_backend {
         j->u.XCBC._k2 = k_->k2;
         j->u.XCBC._k3 = k_->k3;
         break;
-      default:
+      case integ_id::hmac_md5_96: case integ_id::hmac_sha1_96:
+      case integ_id::hmac_sha256_128: case integ_id::hmac_sha384_192: case integ_id::hmac_sha512_256:
         j->u.HMAC._hashed_auth_key_xor_ipad = k_->ipad;
         j->u.HMAC._hashed_auth_key_xor_opad = k_->opad;
     }
@@ -354,38 +393,97 @@ class ipsec_mb_backend {
     return j->status == IMB_STATUS_COMPLETED ? errc::esp_bad_icv : errc::crypto_failure;
   }
 
+  // AES-GCM, AES-GMAC and ChaCha20-Poly1305: one direct call each way; the tag is checked
+  // after decryption in the same call, and the payload wiped if it fails.
   errc aead_direct(IMB_MGR* m, const esp_packet_view& v, bool encrypt) noexcept {
     std::array<std::uint8_t, 12> aad{}, nonce{};
     std::array<std::uint8_t, 16> tag{};
     const std::size_t aad_len = esp_aad(v, aad);
-    std::memcpy(nonce.data(), salt_.data(), 4);  // RFC 4106 §4, RFC 7634 §2: salt || IV
+    std::memcpy(nonce.data(), salt_.data(), 4);  // RFC 4106 §4, RFC 4543 §3.1, RFC 7634 §2: salt || IV
     std::memcpy(nonce.data() + 4, v.iv(), 8);
     std::uint8_t* b = v.body();
     const std::size_t n = v.body_size();
     std::uint8_t* t = encrypt ? v.icv() : tag.data();
-    if (suite_.c().mode == cipher_mode::gcm) {
-      const bool k128 = suite_.c().key_size == 16;
-      gcm_key_data* g = &k_->gcm;
-      if (encrypt && k128) IMB_AES128_GCM_ENC(m, g, &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, t, v.icv_size);
-      else if (encrypt) IMB_AES256_GCM_ENC(m, g, &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, t, v.icv_size);
-      else if (k128) IMB_AES128_GCM_DEC(m, g, &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, t, v.icv_size);
-      else IMB_AES256_GCM_DEC(m, g, &gcm_ctx_, b, b, n, nonce.data(), aad.data(), aad_len, t, v.icv_size);
-    } else {
-      const std::uint8_t* key = k_->chacha.data();
-      IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, nonce.data(), aad.data(), aad_len);
-      if (encrypt) IMB_CHACHA20_POLY1305_ENC_UPDATE(m, key, &chacha_ctx_, b, b, n);
-      else IMB_CHACHA20_POLY1305_DEC_UPDATE(m, key, &chacha_ctx_, b, b, n);
-      IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, t, v.icv_size);  // the same finalize for both directions
+    const gcm_key_data* g = &k_->gcm;
+    const std::uint8_t* iv = nonce.data();
+    switch (suite_.c().mode) {
+      case cipher_mode::gcm:
+        switch (suite_.c().key_size) {
+          case 16:
+            if (encrypt) IMB_AES128_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            else IMB_AES128_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            break;
+          case 24:
+            if (encrypt) IMB_AES192_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            else IMB_AES192_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            break;
+          default:
+            if (encrypt) IMB_AES256_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            else IMB_AES256_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+        }
+        break;
+      case cipher_mode::gmac: {  // RFC 4543 §3.3-3.5: SPI .. trailer is all AAD, nothing is encrypted
+        // with ESN the AAD is SPI || Seq high || Seq low || IV || ...: its first 16 bytes
+        // from here, the rest in place
+        std::array<std::uint8_t, 16> first{};
+        const std::uint8_t* rest = v.packet.data();
+        std::size_t rest_len = 8 + v.iv_size + n;
+        if (v.esn) {
+          std::memcpy(first.data(), aad.data(), 12);
+          std::memcpy(first.data() + 12, v.iv(), 4);
+          rest = v.iv() + 4;
+          rest_len = v.iv_size - 4 + n;
+        }
+        gmac(m, iv, v.esn ? first.data() : nullptr, rest, rest_len, t);
+        if (encrypt) return errc::ok;
+        return ct_equal(tag.data(), v.icv(), v.icv_size) ? errc::ok : errc::esp_bad_icv;
+      }
+      case cipher_mode::chacha20_poly1305: {
+        const std::uint8_t* key = k_->chacha;
+        IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, aad.data(), aad_len);
+        if (encrypt) IMB_CHACHA20_POLY1305_ENC_UPDATE(m, key, &chacha_ctx_, b, b, n);
+        else IMB_CHACHA20_POLY1305_DEC_UPDATE(m, key, &chacha_ctx_, b, b, n);
+        IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, t, v.icv_size);  // the same finalize for both directions
+        break;
+      }
+      case cipher_mode::none: case cipher_mode::cbc: case cipher_mode::ctr: case cipher_mode::ccm:
+        return errc::crypto_failure;  // the job API (not direct_): never here
     }
     if (encrypt || ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
     secure_wipe(b, n);  // decrypted while authenticating: release nothing
     return errc::esp_bad_icv;
   }
 
+  void gmac(IMB_MGR* m, const std::uint8_t* iv, const std::uint8_t* first16, const std::uint8_t* rest, std::size_t rest_len,
+            std::uint8_t* tag) noexcept {
+    const gcm_key_data* g = &k_->gcm;
+    switch (suite_.c().key_size) {
+      case 16:
+        IMB_AES128_GMAC_INIT(m, g, &gcm_ctx_, iv, 12);
+        if (first16) IMB_AES128_GMAC_UPDATE(m, g, &gcm_ctx_, first16, 16);
+        IMB_AES128_GMAC_UPDATE(m, g, &gcm_ctx_, rest, rest_len);
+        IMB_AES128_GMAC_FINALIZE(m, g, &gcm_ctx_, tag, 16);
+        break;
+      case 24:
+        IMB_AES192_GMAC_INIT(m, g, &gcm_ctx_, iv, 12);
+        if (first16) IMB_AES192_GMAC_UPDATE(m, g, &gcm_ctx_, first16, 16);
+        IMB_AES192_GMAC_UPDATE(m, g, &gcm_ctx_, rest, rest_len);
+        IMB_AES192_GMAC_FINALIZE(m, g, &gcm_ctx_, tag, 16);
+        break;
+      default:
+        IMB_AES256_GMAC_INIT(m, g, &gcm_ctx_, iv, 12);
+        if (first16) IMB_AES256_GMAC_UPDATE(m, g, &gcm_ctx_, first16, 16);
+        IMB_AES256_GMAC_UPDATE(m, g, &gcm_ctx_, rest, rest_len);
+        IMB_AES256_GMAC_FINALIZE(m, g, &gcm_ctx_, tag, 16);
+    }
+  }
+
   esp_suite suite_;
   IMB_HASH_ALG hash_;  // the job API's integrity algorithm, chosen once
-  std::unique_ptr<key_schedule> k_;
-  std::array<std::uint8_t, 4> salt_{};
+  std::unique_ptr<key_schedule, wipe_delete> k_;
+  secret_bytes<4> salt_;
+  bool direct_ = suite_.c().mode == cipher_mode::gcm || suite_.c().mode == cipher_mode::gmac ||
+                 suite_.c().mode == cipher_mode::chacha20_poly1305;
   gcm_context_data gcm_ctx_{};
   chacha20_poly1305_context_data chacha_ctx_{};
 };

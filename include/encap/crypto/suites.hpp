@@ -19,10 +19,12 @@ enum class cipher_id : std::uint8_t {
   des3_cbc,
   aes128_ctr, aes192_ctr, aes256_ctr,
   aes128_gcm_8, aes128_gcm_12, aes128_gcm_16,
+  aes192_gcm_8, aes192_gcm_12, aes192_gcm_16,
   aes256_gcm_8, aes256_gcm_12, aes256_gcm_16,
   aes128_ccm_8, aes128_ccm_12, aes128_ccm_16,
+  aes192_ccm_8, aes192_ccm_12, aes192_ccm_16,
   aes256_ccm_8, aes256_ccm_12, aes256_ccm_16,
-  aes128_gmac, aes256_gmac,
+  aes128_gmac, aes192_gmac, aes256_gmac,
   chacha20_poly1305,
 };
 
@@ -53,7 +55,7 @@ struct cipher_info {
 
 // RFC 3602 (CBC), 2451 (3DES), 3686 (CTR), 4106 (GCM), 4309 (CCM), 4543 (GMAC),
 // 7634 (ChaCha20-Poly1305), 2410 (NULL). IKEv2 IDs from the IANA IKEv2 registry.
-inline constexpr std::array<cipher_info, 23> ciphers{{
+inline constexpr std::array<cipher_info, 30> ciphers{{
     {cipher_id::null, "null", "NULL", cipher_mode::none, 11, 0, 0, 0, 1, 0, false, false, "RFC 2410"},
     {cipher_id::aes128_cbc, "aes-128-cbc", "AES-CBC [RFC3602]", cipher_mode::cbc, 12, 16, 0, 16, 16, 0, false, false, "RFC 3602"},
     {cipher_id::aes192_cbc, "aes-192-cbc", "AES-CBC [RFC3602]", cipher_mode::cbc, 12, 24, 0, 16, 16, 0, false, false, "RFC 3602"},
@@ -65,19 +67,33 @@ inline constexpr std::array<cipher_info, 23> ciphers{{
     {cipher_id::aes128_gcm_8, "aes-128-gcm-8", "AES-GCM with 8 octet ICV [RFC4106]", cipher_mode::gcm, 18, 16, 4, 8, 1, 8, true, false, "RFC 4106"},
     {cipher_id::aes128_gcm_12, "aes-128-gcm-12", "AES-GCM with 12 octet ICV [RFC4106]", cipher_mode::gcm, 19, 16, 4, 8, 1, 12, true, false, "RFC 4106"},
     {cipher_id::aes128_gcm_16, "aes-128-gcm-16", "AES-GCM with 16 octet ICV [RFC4106]", cipher_mode::gcm, 20, 16, 4, 8, 1, 16, true, false, "RFC 4106"},
+    {cipher_id::aes192_gcm_8, "aes-192-gcm-8", "AES-GCM with 8 octet ICV [RFC4106]", cipher_mode::gcm, 18, 24, 4, 8, 1, 8, true, false, "RFC 4106"},
+    {cipher_id::aes192_gcm_12, "aes-192-gcm-12", "AES-GCM with 12 octet ICV [RFC4106]", cipher_mode::gcm, 19, 24, 4, 8, 1, 12, true, false, "RFC 4106"},
+    {cipher_id::aes192_gcm_16, "aes-192-gcm-16", "AES-GCM with 16 octet ICV [RFC4106]", cipher_mode::gcm, 20, 24, 4, 8, 1, 16, true, false, "RFC 4106"},
     {cipher_id::aes256_gcm_8, "aes-256-gcm-8", "AES-GCM with 8 octet ICV [RFC4106]", cipher_mode::gcm, 18, 32, 4, 8, 1, 8, true, false, "RFC 4106"},
     {cipher_id::aes256_gcm_12, "aes-256-gcm-12", "AES-GCM with 12 octet ICV [RFC4106]", cipher_mode::gcm, 19, 32, 4, 8, 1, 12, true, false, "RFC 4106"},
     {cipher_id::aes256_gcm_16, "aes-256-gcm-16", "AES-GCM with 16 octet ICV [RFC4106]", cipher_mode::gcm, 20, 32, 4, 8, 1, 16, true, false, "RFC 4106"},
     {cipher_id::aes128_ccm_8, "aes-128-ccm-8", "", cipher_mode::ccm, 14, 16, 3, 8, 1, 8, true, false, "RFC 4309"},
     {cipher_id::aes128_ccm_12, "aes-128-ccm-12", "", cipher_mode::ccm, 15, 16, 3, 8, 1, 12, true, false, "RFC 4309"},
     {cipher_id::aes128_ccm_16, "aes-128-ccm-16", "", cipher_mode::ccm, 16, 16, 3, 8, 1, 16, true, false, "RFC 4309"},
+    {cipher_id::aes192_ccm_8, "aes-192-ccm-8", "", cipher_mode::ccm, 14, 24, 3, 8, 1, 8, true, false, "RFC 4309"},
+    {cipher_id::aes192_ccm_12, "aes-192-ccm-12", "", cipher_mode::ccm, 15, 24, 3, 8, 1, 12, true, false, "RFC 4309"},
+    {cipher_id::aes192_ccm_16, "aes-192-ccm-16", "", cipher_mode::ccm, 16, 24, 3, 8, 1, 16, true, false, "RFC 4309"},
     {cipher_id::aes256_ccm_8, "aes-256-ccm-8", "", cipher_mode::ccm, 14, 32, 3, 8, 1, 8, true, false, "RFC 4309"},
     {cipher_id::aes256_ccm_12, "aes-256-ccm-12", "", cipher_mode::ccm, 15, 32, 3, 8, 1, 12, true, false, "RFC 4309"},
     {cipher_id::aes256_ccm_16, "aes-256-ccm-16", "", cipher_mode::ccm, 16, 32, 3, 8, 1, 16, true, false, "RFC 4309"},
     {cipher_id::aes128_gmac, "aes-128-gmac", "", cipher_mode::gmac, 21, 16, 4, 8, 1, 16, true, false, "RFC 4543"},
+    {cipher_id::aes192_gmac, "aes-192-gmac", "", cipher_mode::gmac, 21, 24, 4, 8, 1, 16, true, false, "RFC 4543"},
     {cipher_id::aes256_gmac, "aes-256-gmac", "", cipher_mode::gmac, 21, 32, 4, 8, 1, 16, true, false, "RFC 4543"},
     {cipher_id::chacha20_poly1305, "chacha20-poly1305", "", cipher_mode::chacha20_poly1305, 28, 32, 4, 8, 1, 16, true, false, "RFC 7634"},
 }};
+
+// info(cipher_id) indexes the table: its rows are in the enum's order.
+static_assert([] {
+  for (std::size_t i = 0; i < ciphers.size(); ++i)
+    if (static_cast<std::size_t>(ciphers[i].id) != i) return false;
+  return true;
+}());
 
 struct integ_info {
   integ_id id;
@@ -109,6 +125,7 @@ constexpr const integ_info& info(integ_id i) noexcept { return integrities[stati
 // Why a cipher/integrity pair is not a suite. Each value names the rule.
 enum class suite_error : std::uint8_t {
   ok,
+  unknown_algorithm,               // a cipher_id or integ_id outside the tables (e.g. from_code of a foreign value)
   aead_has_its_own_icv,            // AES-GCM/CCM/GMAC, ChaCha20-Poly1305 take no integrity algorithm
   cipher_needs_integrity,          // CBC/CTR without integrity: say "none" to allow it explicitly
   null_needs_integrity,            // NULL encryption with no integrity protects nothing
@@ -117,6 +134,7 @@ enum class suite_error : std::uint8_t {
 constexpr std::string_view to_string(suite_error e) noexcept {
   switch (e) {
     case suite_error::ok: return "ok";
+    case suite_error::unknown_algorithm: return "unknown cipher or integrity algorithm";
     case suite_error::aead_has_its_own_icv:
       return "a combined-mode (AEAD) cipher carries its own ICV and takes no separate integrity algorithm (RFC 7296 §3.3)";
     case suite_error::cipher_needs_integrity:
@@ -136,6 +154,8 @@ struct esp_suite {
   constexpr const integ_info& i() const noexcept { return info(integ); }
 
   constexpr suite_error check() const noexcept {
+    if (static_cast<std::size_t>(cipher) >= ciphers.size() || static_cast<std::size_t>(integ) >= integrities.size())
+      return suite_error::unknown_algorithm;
     const bool has_integ = integ != integ_id::unspecified && integ != integ_id::none;
     if (c().aead) return has_integ ? suite_error::aead_has_its_own_icv : suite_error::ok;
     if (cipher == cipher_id::null) return has_integ ? suite_error::ok : suite_error::null_needs_integrity;
@@ -168,8 +188,8 @@ inline std::string to_string(const esp_suite& s) {
 }
 
 // Every authenticated suite: each AEAD cipher alone, each other cipher (NULL included)
-// with each integrity algorithm. 15 + 8 x 7 = 71.
-inline constexpr std::size_t suite_count = 71;
+// with each integrity algorithm. 22 + 8 x 7 = 78.
+inline constexpr std::size_t suite_count = 78;
 inline constexpr std::array<esp_suite, suite_count> all_suites = [] {
   std::array<esp_suite, suite_count> out{};
   std::size_t n = 0;
@@ -185,6 +205,7 @@ inline constexpr std::array<esp_suite, suite_count> all_suites = [] {
 template <cipher_id C, integ_id I = integ_id::unspecified>
 struct suite {
   static constexpr esp_suite value{C, I};
+  static_assert(value.check() != suite_error::unknown_algorithm, "unknown cipher or integrity algorithm");
   static_assert(value.check() != suite_error::aead_has_its_own_icv,
                 "AEAD cipher (GCM/CCM/GMAC/ChaCha20-Poly1305) carries its own ICV: remove the integrity algorithm");
   static_assert(value.check() != suite_error::cipher_needs_integrity,
