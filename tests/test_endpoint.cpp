@@ -455,4 +455,23 @@ TEST_SUITE("endpoint") {
     static_assert(reference_t::tailroom == 15 + 2 + 12);
     CHECK(true);
   }
+
+  TEST_CASE("MTU 65536 (Linux loopback): no length field wraps; the largest packet has Total Length 65535") {
+    // ESP gets 65535 - 20 = 65515 (IPv4 Total Length, RFC 791); CBC: floor((65515 - 36) / 16) * 16 - 2
+    // = 65470 bytes of ESP payload, less 20 + 4 for the delivery header and GRE: 65446
+    reference_tunnel t;
+    endpoint<botan_backend, reference_t> big{reference, {.mtu = 65536}, &t.out, &t.in};
+    CHECK(big.max_inner() == 65446);
+    std::vector<std::uint8_t> buf(reference_t::headroom + 65535 + reference_t::tailroom);
+    test::write_inner_ipv4(buf.data() + reference_t::headroom, 65446, true);
+    frame f(buf, reference_t::headroom, 65446);
+    REQUIRE(big.encap(f));
+    CHECK(f.size() == 65528);  // 20 + 8 + 16 + roundup(65446 + 24 + 2, 16) + 12: 7 bytes of 65535 unused
+    CHECK(load_be16(f.begin() + 2) == f.size());
+    test::write_inner_ipv4(buf.data() + reference_t::headroom, 65447, true);
+    frame g(buf, reference_t::headroom, 65447);
+    const auto r = big.encap(g);
+    CHECK(r.error() == errc::packet_too_big);
+    CHECK(r.detail == 65446);
+  }
 }

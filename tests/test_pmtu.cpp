@@ -179,4 +179,30 @@ TEST_SUITE("pmtu") {
     CHECK((outs[1][0] & 0x0f) == 6);  // 20 + the 4-byte copied option
     CHECK(outs[1][20] == 0x94);
   }
+
+  TEST_CASE("pre-fragmentation never writes an offset past 65535 and trims the span of a packet that fits") {
+    // a non-last fragment at offset 65000 carrying 1000 more bytes: reassembled it would be
+    // 65000 + 20 + 1000 > 65535 (RFC 791 §3.1: 16-bit Total Length, 13-bit offset in 8-byte units)
+    auto p = test::inner_ipv4(1020, false);
+    store_be16(&p[6], 0x2000 | 65000 / 8);
+    store_be16(&p[10], 0);
+    store_be16(&p[10], internet_checksum(p.data(), 20));
+    std::vector<std::vector<std::uint8_t>> bufs(4, std::vector<std::uint8_t>(600, 0xee));
+    std::vector<byte_span> out(bufs.begin(), bufs.end());
+    CHECK(fragment_ipv4(p, 576, out).error() == errc::ip_bad_total_length);
+    CHECK(std::all_of(bufs[0].begin(), bufs[0].end(), [](auto b) { return b == 0xee; }));  // nothing written
+    // at offset 64000 it still fits: fragments go up to 65000 + 20, offsets stay in 13 bits
+    store_be16(&p[6], 0x2000 | 64000 / 8);
+    store_be16(&p[10], 0);
+    store_be16(&p[10], internet_checksum(p.data(), 20));
+    const auto ok = fragment_ipv4(p, 576, out);
+    REQUIRE(ok);
+    for (std::size_t i = 0; i < ok.val; ++i) CHECK((load_be16(&out[i][6]) & 0x2000) != 0);  // MF kept: the input was not last
+    // a packet that fits: copied, and the single span is exactly the packet
+    const auto small = test::inner_ipv4(300, false);
+    std::vector<std::uint8_t> big(1500);
+    std::array<byte_span, 1> one{byte_span(big)};
+    REQUIRE(fragment_ipv4(small, 1400, one) == std::size_t{1});
+    CHECK(one[0].size() == 300);
+  }
 }

@@ -120,4 +120,29 @@ TEST_SUITE("sizing") {
     CHECK(wire_size(wg6, 1400, 1500) == 1488);   // 1400 -> 1408, + 80
     CHECK(wire_size(wg6, 1) == 40 + 8 + 16 + 16 + 16);
   }
+
+  TEST_CASE("16-bit length fields bound the calculators above an MTU of 65535 (Linux loopback is 65536)") {
+    // IPv4 Total Length counts the header (RFC 791 §3.1): GRE over IPv4 carries at most
+    // 65535 - 20 - 4
+    const std::array<layer_rule, 2> gre4{ipv4_rule(), gre_rule()};
+    CHECK(max_inner_size(gre4, 65536) == std::size_t{65511});
+    CHECK(tcp_mss_ipv4(gre4, 65536) == std::size_t{65471});
+    CHECK(max_inner_size(gre4, 9000) == std::size_t{8976});  // below the limit nothing changes
+    // IPv6 Payload Length excludes the 40-byte header (RFC 8200 §3): 65535 - 4 inside GRE
+    const std::array<layer_rule, 2> gre6{ipv6_rule(), gre_rule()};
+    CHECK(max_inner_size(gre6, 100000) == std::size_t{65531});
+    // UDP Length counts its header (RFC 768): IPv6 / UDP / ESP-GCM carries at most
+    // floor((65535 - 8 - 8 - 8 - 16) / 4) * 4 - 2 = 65490 ESP payload bytes
+    const std::array<layer_rule, 3> v6_natt{ipv6_rule(), udp_rule(), esp_rule(gcm16)};
+    CHECK(esp_plaintext_mtu(v6_natt, 200000) == std::size_t{65490});
+    // the reference tunnel over IPv4: ESP gets 65535 - 20 = 65515, floor((65515 - 36) / 16) * 16 - 2 = 65470
+    CHECK(esp_plaintext_mtu(reference, 65536) == std::size_t{65470});
+    CHECK(max_inner_size(reference, 65536) == std::size_t{65470 - 24});
+  }
+
+  TEST_CASE("unlimited is a constant on every target, 32-bit included") {
+    static_assert(unlimited > 65535 + 40);
+    static_assert(unlimited + unlimited > unlimited);  // sums of two never wrap
+    CHECK(max_payload(gre_rule(), unlimited) == unlimited);
+  }
 }

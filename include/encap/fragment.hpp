@@ -17,7 +17,9 @@ inline namespace v0 {
 // Splits `packet` into fragments of at most `mtu` bytes, written to out[0..n) (each
 // buffer large enough for one fragment); returns n. Options marked "copied" are repeated
 // in every fragment, the others stay in the first (RFC 791 §3.1). A packet with DF set
-// is refused (errc::packet_too_big, detail = mtu); one that fits is returned as is.
+// is refused (errc::packet_too_big, detail = mtu); one that fits is copied to out[0],
+// which is trimmed to it. Each out[i] is trimmed to its fragment. A fragment whose
+// offset would place data past 65535 bytes is refused (ip_bad_total_length).
 inline result<std::size_t> fragment_ipv4(const_byte_span packet, std::size_t mtu, std::span<byte_span> out) noexcept {
   if (packet.size() < 20 || (packet[0] >> 4) != 4) return errc::bad_inner_packet;
   const std::size_t ihl = std::size_t{packet[0] & 0x0fu} * 4, total = load_be16(&packet[2]);
@@ -26,6 +28,7 @@ inline result<std::size_t> fragment_ipv4(const_byte_span packet, std::size_t mtu
   if (total <= mtu) {
     if (out.empty() || out[0].size() < total) return errc::no_tailroom;
     std::memcpy(out[0].data(), packet.data(), total);
+    out[0] = out[0].first(total);
     return std::size_t{1};
   }
   if (frag & 0x4000) return result<std::size_t>(errc::packet_too_big, static_cast<std::uint32_t>(mtu));
@@ -45,6 +48,9 @@ inline result<std::size_t> fragment_ipv4(const_byte_span packet, std::size_t mtu
 
   const std::size_t data = total - ihl;
   const std::size_t base_offset = std::size_t{frag & 0x1fffu} * 8;
+  // the reassembled datagram must fit IPv4's 16-bit length, or the last offsets would
+  // overflow the 13-bit field into the flags
+  if (ihl + base_offset + data > 65535) return errc::ip_bad_total_length;
   const bool more_after = frag & 0x2000;  // this packet is itself a non-last fragment
   std::size_t done = 0, n = 0;
   while (done < data) {

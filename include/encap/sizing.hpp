@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 
@@ -45,8 +46,9 @@ constexpr bool is_ip(layer_kind k) noexcept { return k == layer_kind::ipv4 || k 
 // The longest stack the calculators fold over (the run-time spec enforces it).
 inline constexpr std::size_t max_layers = 32;
 
-// "No MTU": large enough for any packet, small enough that sums never wrap.
-inline constexpr std::size_t unlimited = std::size_t{1} << 40;
+// "No MTU": large enough for any packet, small enough that sums never wrap (a quarter of
+// size_t's range: 1 GiB on 32-bit targets such as i386, 32-bit ARM and wasm32).
+inline constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max() / 4;
 
 // One layer's wire rule. For a payload of n bytes, the layer emits
 //
@@ -67,6 +69,7 @@ struct layer_rule {
   std::size_t body_extra = 0;     // fixed bytes inside the aligned body (ESP: pad length, next header)
   std::size_t extra_padding = 0;  // padding beyond the minimum, a multiple of align
   std::size_t pad_to = 0;         // pad the payload to a multiple of this, capped by the room (0: off)
+  std::size_t max_size = 0;       // the most bytes the layer can emit, set by its length field (0: none)
   std::uint16_t param = 0;        // layer-specific identity for reports (ESP: suite code)
   bool inner_header = false;      // the inner packet's own header (a trailing IP layer): adds nothing
 
@@ -79,6 +82,7 @@ constexpr std::size_t round_down(std::size_t n, std::size_t a) noexcept { return
 // The largest payload this layer can carry when it may emit at most `room` bytes
 // (padding to pad_to is clamped, so it never lowers this figure).
 constexpr result<std::size_t> max_payload(const layer_rule& r, std::size_t room) noexcept {
+  if (r.max_size && room > r.max_size) room = r.max_size;  // IPv4 Total Length, UDP Length: 16 bits
   if (room >= unlimited) return unlimited;
   const std::size_t fixed = r.header_size + r.trailer_size + r.extra_padding;
   if (room < fixed) return errc::mtu_too_small;

@@ -10,8 +10,18 @@ inline namespace v0 {
 inline constexpr std::size_t ipv4_header_size = 20;  // RFC 791, no options
 inline constexpr std::size_t ipv6_header_size = 40;  // RFC 8200, no extension headers
 
-constexpr layer_rule ipv4_rule() noexcept { return {.kind = layer_kind::ipv4, .header_size = ipv4_header_size}; }
-constexpr layer_rule ipv6_rule() noexcept { return {.kind = layer_kind::ipv6, .header_size = ipv6_header_size}; }
+// The 16-bit length fields bound what a layer can emit: IPv4's Total Length counts the
+// header (RFC 791 §3.1), IPv6's Payload Length does not (RFC 8200 §3; jumbograms, RFC
+// 2675, are not supported).
+inline constexpr std::size_t ipv4_max_size = 65535;
+inline constexpr std::size_t ipv6_max_size = ipv6_header_size + 65535;
+
+constexpr layer_rule ipv4_rule() noexcept {
+  return {.kind = layer_kind::ipv4, .header_size = ipv4_header_size, .max_size = ipv4_max_size};
+}
+constexpr layer_rule ipv6_rule() noexcept {
+  return {.kind = layer_kind::ipv6, .header_size = ipv6_header_size, .max_size = ipv6_max_size};
+}
 
 }  // namespace v0
 }  // namespace encap
