@@ -295,11 +295,13 @@ TEST_SUITE("endpoint") {
 
   TEST_CASE("hostile: GRE flags, version, checksum and key (plain GRE, no ESP)") {
     constexpr auto st = outer / gre<gre_opt::csum | gre_opt::key | gre_opt::seq>{0x11223344};
-    endpoint ep(st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));
-    std::vector<std::uint8_t> buf(ep.headroom + 100 + ep.tailroom);
-    test::write_inner_ipv4(buf.data() + ep.headroom, 100);
-    frame f(buf, ep.headroom, 100);
-    REQUIRE(ep.encap(f));
+    constexpr auto peer_st = ipv4{outer.dst, outer.src} / gre<gre_opt::csum | gre_opt::key | gre_opt::seq>{0x11223344};
+    endpoint tx(st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));
+    endpoint ep(peer_st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));  // the receiving end
+    std::vector<std::uint8_t> buf(tx.headroom + 100 + tx.tailroom);
+    test::write_inner_ipv4(buf.data() + tx.headroom, 100);
+    frame f(buf, tx.headroom, 100);
+    REQUIRE(tx.encap(f));
     const std::vector<std::uint8_t> good(f.data().begin(), f.data().end());
     CHECK(good.size() == 20 + 16 + 100);
     const auto ok = decap_guarded(ep, good);
@@ -473,5 +475,121 @@ TEST_SUITE("endpoint") {
     const auto r = big.encap(g);
     CHECK(r.error() == errc::packet_too_big);
     CHECK(r.detail == 65446);
+  }
+
+  TEST_CASE("plain GRE and UDP: decap refuses a spoofed outer address or port; outer_check says what is compared") {
+    // Without ESP nothing authenticates the packet: any host could have its inner packet
+    // released. The receiving end compares source with its stack's dst and destination
+    // with its src (the peer's view), on every IP layer of the tunnel and the UDP ports.
+    constexpr ipv4 a{{192, 0, 2, 1}, {192, 0, 2, 2}}, b{{192, 0, 2, 2}, {192, 0, 2, 1}};
+    endpoint tx(a / gre{}, {.mtu = 1500}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));
+    endpoint rx(b / gre{}, {.mtu = 1500}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));
+    endpoint rx_open(b / gre{}, {.mtu = 1500, .check = outer_check::none}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));
+    std::vector<std::uint8_t> buf(tx.headroom + 100 + tx.tailroom);
+    test::write_inner_ipv4(buf.data() + tx.headroom, 100);
+    frame f(buf, tx.headroom, 100);
+    REQUIRE(tx.encap(f));
+    const std::vector<std::uint8_t> good(f.data().begin(), f.data().end());
+    CHECK(decap_guarded(rx, good));
+    auto spoofed = good;
+    spoofed[15] = 99;  // source 192.0.2.99
+    fix_ipv4_checksum(spoofed.data());
+    const auto r = decap_guarded(rx, spoofed);
+    CHECK(r.error() == errc::ip_unexpected_address);
+    CHECK(r.detail == 0);  // the outer IPv4 layer
+    CHECK(decap_guarded(rx_open, spoofed));  // the caller asked to filter itself
+    auto misdirected = good;
+    misdirected[19] = 7;  // destination 192.0.2.7
+    fix_ipv4_checksum(misdirected.data());
+    CHECK(decap_guarded(rx, misdirected).error() == errc::ip_unexpected_address);
+    CHECK(decap_guarded(rx, spoofed).error() == errc::ip_unexpected_address);
+
+    // UDP (VXLAN-less IP in UDP over the data path: IPv4 / UDP / ESP carries ports too)
+    const esp_suite s = aes128_gcm_16::value;
+    const test::suite_keys k(s);
+    sa_t out({.spi = 9, .suite = s, .keys = {k.enc, k.auth}}), in({.spi = 9, .suite = s, .keys = {k.enc, k.auth}});
+    endpoint utx(a / udp{4500, 4500} / esp<tunnel, aes128_gcm_16>{} / ipv4{}, {.mtu = 1500}, &out, static_cast<sa_t*>(nullptr));
+    endpoint urx(b / udp{4500, 4500} / esp<tunnel, aes128_gcm_16>{} / ipv4{}, {.mtu = 1500, .check = outer_check::addresses},
+                 static_cast<sa_t*>(nullptr), &in);
+    frame g(buf, utx.headroom, 100);
+    test::write_inner_ipv4(buf.data() + utx.headroom, 100);
+    REQUIRE(utx.encap(g));
+    auto natted = std::vector<std::uint8_t>(g.data().begin(), g.data().end());
+    auto port = natted;
+    store_be16(&port[20], 31000);  // a NAT's source port (UDP checksum is zero over IPv4)
+    const auto rp = decap_guarded(urx, port);
+    CHECK(rp.error() == errc::udp_unexpected_port);
+    CHECK(rp.detail == 1);
+    CHECK(decap_guarded(urx, natted));
+    // with ESP and the default (automatic), the SPI and ICV authenticate and NAT may rewrite
+    sa_t in2({.spi = 9, .suite = s, .keys = {k.enc, k.auth}});
+    endpoint urx_auto(b / udp{4500, 4500} / esp<tunnel, aes128_gcm_16>{} / ipv4{}, {.mtu = 1500}, static_cast<sa_t*>(nullptr), &in2);
+    CHECK(decap_guarded(urx_auto, port));
+  }
+
+  TEST_CASE("a failed encap leaves the frame and the endpoint as they were: a retry after a rekey encapsulates once") {
+    reference_tunnel t;
+    REQUIRE(t.out.set_next_seq(0xffffffffu) == errc::ok);
+    REQUIRE(t.ep.max_inner() == 1414);
+    auto once = [&](endpoint<botan_backend, reference_t>& ep, std::vector<std::uint8_t>& buf) {
+      frame f(buf, reference_t::headroom, 100);
+      return std::pair{ep.encap(f), f};
+    };
+    std::vector<std::uint8_t> buf(reference_t::headroom + 100 + reference_t::tailroom, 0xcd);
+    test::write_inner_ipv4(buf.data() + reference_t::headroom, 100);
+    REQUIRE(once(t.ep, buf).first);  // sequence number 0xffffffff, the last
+    std::fill(buf.begin(), buf.end(), 0xcd);
+    test::write_inner_ipv4(buf.data() + reference_t::headroom, 100);
+    const auto snapshot = buf;
+    const auto [r, f] = once(t.ep, buf);
+    CHECK(r.error() == errc::sequence_exhausted);
+    CHECK(f.offset() == reference_t::headroom);  // the frame as it was
+    CHECK(f.size() == 100);
+    CHECK(buf == snapshot);                     // not one byte written, headroom included
+    // rekey: a new SA pair, the same frame again: one layer of each, not GRE in GRE
+    sa_t out2({.spi = 0x2002, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {t.keys.enc, t.keys.auth}});
+    sa_t in2({.spi = 0x2002, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {t.keys.enc, t.keys.auth}});
+    endpoint<botan_backend, reference_t> rekeyed{reference, {.mtu = 1500}, &out2, &in2};
+    const auto [r2, f2] = once(rekeyed, buf);
+    REQUIRE(r2);
+    CHECK(f2.size() == wire_size(reference, 100, 1500));
+    std::vector<std::uint8_t> inner;
+    REQUIRE(decap_guarded(rekeyed, {f2.data().begin(), f2.data().end()}, &inner));
+    CHECK(inner == test::inner_ipv4(100));
+  }
+
+  TEST_CASE_TEMPLATE("a forged copy of a number accepted earlier in the same burst is esp_replayed, as one call per packet says", B,
+                     ENCAP_BACKENDS) {
+    using ep_t = endpoint<B, reference_t>;
+    const esp_suite s = aes256_cbc_hmac_sha1_96::value;
+    const test::suite_keys k(s);
+    const esp_sa_config cfg{.spi = 0x1001, .suite = s, .keys = {k.enc, k.auth}};
+    esp_sa<B> out(cfg), in_burst(cfg), in_single(cfg);
+    ep_t tx(reference, {.mtu = 1500}, &out, nullptr), rx_burst(reference, {.mtu = 1500}, nullptr, &in_burst),
+        rx_single(reference, {.mtu = 1500}, nullptr, &in_single);
+    constexpr std::size_t stride = reference_t::headroom + 1500 + reference_t::tailroom;
+    std::vector<std::vector<std::uint8_t>> wire;
+    for (int i = 0; i < 2; ++i) {
+      std::vector<std::uint8_t> b(stride);
+      test::write_inner_ipv4(b.data() + reference_t::headroom, 200);
+      frame f(b, reference_t::headroom, 200);
+      REQUIRE(tx.encap(f));
+      wire.emplace_back(f.data().begin(), f.data().end());
+    }
+    auto forged = wire[0];
+    forged.back() ^= 1;
+    wire.insert(wire.begin() + 1, forged);  // #1, a forged #0 right behind it, #2
+    std::vector<std::vector<std::uint8_t>> bufs;
+    std::vector<frame> frames;
+    for (auto& w : wire) bufs.push_back(w);
+    for (auto& b : bufs) frames.emplace_back(b, 0, b.size());
+    std::vector<result<decap_info>> got(3);
+    CHECK(rx_burst.decap_burst(frames, got) == 2);
+    for (std::size_t i = 0; i < 3; ++i) {
+      auto copy = wire[i];
+      frame f(copy, 0, copy.size());
+      CHECK(got[i].error() == rx_single.decap(f).error());
+    }
+    CHECK(got[1].error() == errc::esp_replayed);
   }
 }

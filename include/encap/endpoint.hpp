@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -32,9 +33,20 @@
 namespace encap {
 inline namespace v0 {
 
+// Which outer headers decap compares with the stack's own (the peer's view: a received
+// packet's source is the stack's dst, its destination the stack's src; UDP ports likewise).
+enum class outer_check : std::uint8_t {
+  automatic,  // every IP address and UDP port of the tunnel's headers when the stack has no ESP
+              // (nothing else authenticates a plain GRE/IPIP/UDP packet); none with ESP, whose
+              // SPI and ICV do, and where NAT may rewrite the outer address and port (RFC 3948)
+  addresses,  // those addresses and ports always
+  none,       // nothing: the caller filters (e.g. by socket)
+};
+
 struct tunnel_options {
   std::size_t mtu = 1500;             // path MTU: the most the outermost layer may emit
   df_policy df = df_policy::copy;     // outer IPv4 DF: copied from the inner packet (IPv6 inner: set)
+  outer_check check = outer_check::automatic;
 };
 
 struct decap_info {
@@ -76,6 +88,7 @@ class endpoint<Backend, stack<Ls...>> {
             throw std::invalid_argument("endpoint: the SA's suite or padding differs from the stack's ESP layer");
     const auto m = max_inner_size(s, o.mtu);
     max_inner_ = m.value_or(0);
+    check_outer_ = o.check == outer_check::addresses || (o.check == outer_check::automatic && esp_count == 0);
     for (std::size_t i = 0; i < size; ++i)
       if (stack_type::rules[i].kind == layer_kind::esp) esp_room_ = room_after(stack_type::rules, o.mtu, i).value_or(0);
   }
@@ -87,11 +100,22 @@ class endpoint<Backend, stack<Ls...>> {
 
   // Encapsulates the IP packet in f. On success f holds the outer packet (also returned).
   // Too big: packet_too_big when DF is set or the inner packet is IPv6, needs_fragmentation
-  // otherwise; detail carries the tunnel MTU either way. Fails before touching anything.
+  // otherwise; detail carries the tunnel MTU either way. Every check that can fail (size,
+  // room, sequence exhaustion) runs before anything is written; if the crypto backend
+  // itself fails (crypto_failure), f, the SA's sequence number and this endpoint's IPv4 ID
+  // and GRE sequence number are put back, so a retry encapsulates once.
   result<byte_span> encap(frame& f) noexcept {
     enc_ctx c{};
     if (const auto r = admit(f, c); !r) return r;
-    if (const errc e = encap_layer<size - 1>(f, c); e != errc::ok) return e;
+    const frame before = f;
+    const std::uint16_t ip_id = ip_id_;
+    const std::uint32_t gre_seq = gre_seq_;
+    if (const errc e = encap_layer<size - 1>(f, c); e != errc::ok) {
+      f = before;
+      ip_id_ = ip_id;
+      gre_seq_ = gre_seq;
+      return e;
+    }
     return f.data();
   }
 
@@ -118,14 +142,17 @@ class endpoint<Backend, stack<Ls...>> {
       std::array<esp_packet_view, burst_chunk> views;
       std::array<errc, burst_chunk> sealed;
       std::array<std::size_t, burst_chunk> at;
+      std::array<frame, burst_chunk> before;
       for (std::size_t base = 0; base < n; base += burst_chunk) {
         std::size_t m = 0;
         for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
           ctx[m] = enc_ctx{};
           ctx[m].deferred = &views[m];
+          before[m] = frames[i];
           out[i] = admit(frames[i], ctx[m]);
           if (out[i]) out[i] = encap_layer<size - 1>(frames[i], ctx[m]);  // stops after ESP's prepare
           if (out[i]) at[m++] = i;
+          else frames[i] = before[m];
         }
         if (m) out_->seal({views.data(), m}, {sealed.data(), m});  // m > 0: the SA exists
         for (std::size_t k = 0; k < m; ++k) {
@@ -133,6 +160,7 @@ class endpoint<Backend, stack<Ls...>> {
           errc e = sealed[k];
           if constexpr (esp_index > 0)
             if (e == errc::ok) e = encap_layer<esp_index - 1>(frames[i], ctx[k]);
+          if (e != errc::ok) frames[i] = before[k];  // (its sequence number stays used: a gap, never a reuse)
           out[i] = e == errc::ok ? result<byte_span>(frames[i].data()) : result<byte_span>(e);
           ok += e == errc::ok;
         }
@@ -168,6 +196,9 @@ class endpoint<Backend, stack<Ls...>> {
         for (std::size_t k = 0; k < m; ++k) {
           const std::size_t i = at[k];
           errc e = opened[k];
+          // what one call per packet would have said first: the window as the packets
+          // before this one in the burst left it (a forged duplicate: esp_replayed, not esp_bad_icv)
+          if (const errc w = in_->recheck(pending[k]); w != errc::ok) e = w;
           if (e == errc::ok) e = esp_resume<esp_index>(frames[i], ctx[k], pending[k]);
           out[i] = e == errc::ok ? decap_inner(frames[i], ctx[k]) : result<decap_info>(e, ctx[k].layer);
           ok += out[i].has_value();
@@ -198,6 +229,7 @@ class endpoint<Backend, stack<Ls...>> {
   // the inner packet is IPv6, needs_fragmentation otherwise; detail carries the tunnel MTU.
   result<byte_span> admit(frame& f, enc_ctx& c) const noexcept {
     if (esp_count && !out_) return errc::esp_unknown_spi;  // no outbound SA
+    if (esp_count && out_->exhausted()) return errc::sequence_exhausted;  // before any layer is written
     const auto inner = peek_ip(f.data());
     if (!inner) return inner.err;
     if constexpr (inner_ip_layer)
@@ -339,6 +371,11 @@ class endpoint<Backend, stack<Ls...>> {
       } else if (h.val.protocol != proto_of(next)) {
         return errc::ip_unexpected_protocol;
       }
+      if (check_outer_) {
+        const L& l = stack_.template get<I>();
+        if (std::memcmp(p.data() + 12, l.dst.data(), 4) != 0 || std::memcmp(p.data() + 16, l.src.data(), 4) != 0)
+          return errc::ip_unexpected_address;
+      }
       if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.val.tos & 3);
       c.ip_src = p.data() + 12;
       c.ip_dst = p.data() + 16;
@@ -353,6 +390,11 @@ class endpoint<Backend, stack<Ls...>> {
       } else if (h.val.next_header != proto_of(next)) {
         return errc::ip_unexpected_protocol;
       }
+      if (check_outer_) {
+        const L& l = stack_.template get<I>();
+        if (std::memcmp(p.data() + 8, l.dst.data(), 16) != 0 || std::memcmp(p.data() + 24, l.src.data(), 16) != 0)
+          return errc::ip_unexpected_address;
+      }
       if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.val.traffic_class & 3);
       c.ip_src = p.data() + 8;
       c.ip_dst = p.data() + 24;
@@ -362,6 +404,10 @@ class endpoint<Backend, stack<Ls...>> {
     } else if constexpr (L::kind == layer_kind::udp) {
       const auto h = parse_udp(p);
       if (!h) return h.err;
+      if (check_outer_) {
+        const L& l = stack_.template get<I>();
+        if (load_be16(p.data()) != l.dst_port || load_be16(p.data() + 2) != l.src_port) return errc::udp_unexpected_port;
+      }
       (void)f.truncate(h.val.length);
       if (h.val.checksum != 0 || c.ipv6) {
         if (h.val.checksum == 0 || !c.ip_src) return errc::udp_bad_checksum;  // IPv6 requires it (RFC 8200 §8.1)
@@ -408,10 +454,12 @@ class endpoint<Backend, stack<Ls...>> {
     c.layer = I;
     const auto r = in_->decap_finish(f, in);
     if (!r) return r.err;
+    // an unauthenticated SA reports every failure after decryption alike (esp_sa.hpp)
+    const errc bad_next = in_->authenticated() ? errc::esp_bad_next_header : errc::esp_bad_trailer;
     if (next_is_inner<I>) {
-      if (accept_inner<I>(c, r.val == ip_proto::ipv4, r.val == ip_proto::ipv6) != errc::ok) return errc::esp_bad_next_header;
+      if (accept_inner<I>(c, r.val == ip_proto::ipv4, r.val == ip_proto::ipv6) != errc::ok) return bad_next;
     } else if (r.val != proto_of(next_of<I>)) {
-      return errc::esp_bad_next_header;
+      return bad_next;
     }
     if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
     else return errc::ok;
@@ -423,6 +471,7 @@ class endpoint<Backend, stack<Ls...>> {
   esp_sa<Backend>* in_;
   std::size_t max_inner_ = 0;
   std::size_t esp_room_ = unlimited;
+  bool check_outer_ = false;
   std::uint16_t ip_id_ = 0;
   std::uint32_t gre_seq_ = 0;
 };

@@ -118,12 +118,21 @@ class esp_sa {
   // Wraps the frame's contents (the payload) in ESP: header and IV in front, padding,
   // pad length, next header and ICV behind, encrypted in place. `room` is the most the
   // ESP packet may occupy (for TFC padding clamped to the MTU). Returns the bytes added.
+  // Fails before writing anything, but for a crypto backend failure (crypto_failure),
+  // after which the frame's bounds and the sequence number are put back.
   result<std::size_t> encap(frame& f, std::uint8_t next_header, std::size_t room = unlimited) noexcept {
-    const std::size_t n = f.size();
+    const frame before = f;
+    const std::uint64_t seq = next_seq_;
+    const bool exhausted = exhausted_;
     const auto v = encap_prepare(f, next_header, room);
     if (!v) return v.err;
-    if (const errc e = crypto_.seal(v.val); e != errc::ok) return e;
-    return f.size() - n;
+    if (const errc e = crypto_.seal(v.val); e != errc::ok) {
+      f = before;
+      next_seq_ = seq;
+      exhausted_ = exhausted;
+      return e;
+    }
+    return f.size() - before.size();
   }
 
   // encap() in two halves, for bursts: encap_prepare writes everything but the
@@ -215,6 +224,10 @@ class esp_sa {
       for (std::size_t i = 0; i < v.size(); ++i) out[i] = crypto_.open(v[i]);
     }
   }
+
+  // The window check of decap_check again, against the window as it is now (bursts: after
+  // the packets before this one were finished).
+  errc recheck(const inbound& in) const noexcept { return authenticated_ ? replay_.check(in.seq) : errc::ok; }
 
   result<std::uint8_t> decap_finish(frame& f, const inbound& in) noexcept {
     const std::uint8_t* b = in.view.body();

@@ -39,10 +39,12 @@ enum class errc : std::uint8_t {
   ip_bad_checksum,
   ip_fragment,            // a fragment: reassemble before decapsulating
   ip_unexpected_protocol, // the next-protocol field is not what the stack carries
+  ip_unexpected_address,  // outer source/destination are not the tunnel's (tunnel_options::check)
   ecn_drop,               // RFC 6040: CE outer with a Not-ECT inner packet must be dropped
   // decapsulation: UDP / NAT-T
   udp_bad_length,
   udp_bad_checksum,
+  udp_unexpected_port,    // source/destination port are not the tunnel's (tunnel_options::check)
   nat_keepalive,          // RFC 3948 §2.3 NAT-keepalive: not ESP, drop
   non_esp_marker,         // RFC 3948 §2.2 non-ESP marker: IKE, hand to the key manager
   // decapsulation: GRE
@@ -89,9 +91,11 @@ constexpr const char* to_string(errc e) noexcept {
     case errc::ip_bad_checksum: return "IPv4: bad header checksum";
     case errc::ip_fragment: return "IP: fragment (reassemble first)";
     case errc::ip_unexpected_protocol: return "IP: unexpected next protocol";
+    case errc::ip_unexpected_address: return "IP: source or destination is not the tunnel's";
     case errc::ecn_drop: return "ECN: CE on a Not-ECT inner packet (RFC 6040): drop";
     case errc::udp_bad_length: return "UDP: bad length";
     case errc::udp_bad_checksum: return "UDP: bad checksum";
+    case errc::udp_unexpected_port: return "UDP: port is not the tunnel's";
     case errc::nat_keepalive: return "UDP: NAT-keepalive, not ESP";
     case errc::non_esp_marker: return "UDP: non-ESP marker (IKE), not ESP";
     case errc::gre_bad_version: return "GRE: unknown version";
