@@ -147,4 +147,30 @@ TEST_SUITE("spec") {
       CHECK(r.spec->rules[1] == esp_rule(s));
     }
   }
+
+  TEST_CASE("a stack stands on something and its innermost layer carries something") {
+    // ESP, UDP and GRE ride in IP: as the outermost layer nothing would carry them
+    for (const char* text : {"esp(aes-256-gcm-16)/ipv4", "udp/esp(aes-256-gcm-16)/ipv4", "gre/ipv4", "vxlan/eth"}) {
+      CAPTURE(text);
+      const auto e = error_of(text);
+      CHECK(e.offset == 0);
+      CHECK(e.message.find("cannot be the outermost layer") != std::string::npos);
+    }
+    CHECK(error_of("udp/esp(aes-256-gcm-16)/ipv4").message.find("it rides in: ipv4, ipv6") != std::string::npos);
+    // a trailing UDP names no payload (NAT-T needs its ESP, VXLAN its vxlan, ...)
+    const auto u = error_of("ipv4/udp");
+    CHECK(u.offset == 5);
+    CHECK(u.message.find("carries nothing") != std::string::npos);
+    CHECK(parse_spec("ipv4/esp(aes-128-gcm-16,transport)/udp"));  // the protected UDP header in transport mode
+    CHECK(parse_spec("pppoe/ipv4"));                               // PPPoE, Ethernet and MPLS stand on a link
+    CHECK(parse_spec("ipv4/gre"));
+  }
+
+  TEST_CASE("an ESP option given twice is an error, as a mode given twice is") {
+    const auto p = error_of("ipv4/esp(aes-256-cbc,hmac-sha1-96,pad=16,pad=32)/ipv4");
+    CHECK(p.message == "ESP option 'pad' given twice");
+    CHECK(p.offset == std::string_view("ipv4/esp(aes-256-cbc,hmac-sha1-96,pad=16,").size());
+    CHECK(error_of("ipv4/esp(aes-256-gcm-16,tfc=512,tfc=256)/ipv4").message == "ESP option 'tfc' given twice");
+    CHECK(error_of("ipv4/esp(aes-256-gcm-16,tunnel,tunnel)/ipv4").message == "ESP mode given twice");
+  }
 }

@@ -54,6 +54,27 @@ constexpr bool may_carry(layer_kind outer, layer_kind inner, esp_mode mode = esp
   return (payloads_of(outer, mode) & bit(inner)) != 0;
 }
 
+// Layers that only ever ride inside another protocol and so cannot be the outermost
+// (what a link carries): ESP, UDP, GRE, L2TPv3 need IP; VXLAN, GENEVE, WireGuard need
+// UDP; MACsec needs Ethernet. IP, Ethernet, PPPoE and MPLS can stand on a link.
+constexpr bool needs_carrier(layer_kind k) noexcept {
+  using enum layer_kind;
+  switch (k) {
+    case ipv4: case ipv6: case ethernet: case pppoe: case mpls: return false;
+    case udp: case gre: case esp: case vxlan: case geneve: case l2tpv3: case macsec: case wireguard: return true;
+  }
+  return true;
+}
+
+// The layers that may carry k (for messages).
+constexpr std::uint32_t carriers_of(layer_kind k) noexcept {
+  std::uint32_t m = 0;
+  for (std::size_t o = 0; o < layer_kind_count; ++o)
+    if (may_carry(static_cast<layer_kind>(o), k, esp_mode::tunnel) || may_carry(static_cast<layer_kind>(o), k, esp_mode::transport))
+      m |= bit(static_cast<layer_kind>(o));
+  return m;
+}
+
 // A layer's rule as it stands in a stack: L2TPv3 over UDP has 4 more header bytes.
 constexpr layer_rule in_context(layer_rule r, layer_kind outer) noexcept {
   if (r.kind == layer_kind::l2tpv3 && outer == layer_kind::udp) r.header_size += l2tpv3_udp_extra_size;

@@ -146,6 +146,16 @@ class parser {
       if (out.rules[i].kind == layer_kind::esp && out.rules[i].pad_to && out.modes[i] == esp_mode::transport)
         return fail(names[i].offset, names[i].text.size(),
                     "TFC padding needs tunnel mode: only an inner IP header says where the payload ends (RFC 4303 §2.7)");
+    // What the stack stands on, and what its innermost layer carries.
+    if (needs_carrier(out.rules[0].kind))
+      return fail(names[0].offset, names[0].text.size(),
+                  "'" + std::string(to_string(out.rules[0].kind)) + "' cannot be the outermost layer: nothing carries it; it rides in: " +
+                      join_names(carriers_of(out.rules[0].kind)));
+    const std::size_t last = out.rules.size() - 1;
+    if (out.rules[last].kind == layer_kind::udp && !(last > 0 && out.rules[last - 1].kind == layer_kind::esp &&
+                                                     out.modes[last - 1] == esp_mode::transport))
+      return fail(names[last].offset, names[last].text.size(),
+                  "'udp' at the end carries nothing the stack names; say what it carries: " + join_names(payloads_of(layer_kind::udp)));
     // Carrying rules and context.
     for (std::size_t i = 1; i < out.rules.size(); ++i) {
       const layer_kind o = out.rules[i - 1].kind, in = out.rules[i].kind;
@@ -304,14 +314,18 @@ class parser {
     const token* integ_tok = nullptr;
     esp_padding pad{};
     const token* pad_tok = nullptr;
+    bool have_pad = false, have_tfc = false;
     for (const auto& a : args) {
       auto [k, v] = kv(a.text);
       if (!v.empty() || k == "pad" || k == "tfc") {
+        if (k != "pad" && k != "tfc") return bad(a, "unknown ESP option '" + std::string(k) + "'; valid: pad=N, tfc=N");
+        bool& seen = k == "pad" ? have_pad : have_tfc;
+        if (seen) return bad(a, "ESP option '" + std::string(k) + "' given twice");
+        seen = true;
         auto n = number(a, v, std::string(k));
         if (!n) return std::nullopt;
         if (k == "pad") pad.extra = *n;
-        else if (k == "tfc") pad.tfc_boundary = *n;
-        else return bad(a, "unknown ESP option '" + std::string(k) + "'; valid: pad=N, tfc=N");
+        else pad.tfc_boundary = *n;
         pad_tok = &a;
         continue;
       }
