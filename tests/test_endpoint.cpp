@@ -511,8 +511,9 @@ TEST_SUITE("endpoint") {
     endpoint utx(a / udp{4500, 4500} / esp<tunnel, aes128_gcm_16>{} / ipv4{}, {.mtu = 1500}, &out, static_cast<sa_t*>(nullptr));
     endpoint urx(b / udp{4500, 4500} / esp<tunnel, aes128_gcm_16>{} / ipv4{}, {.mtu = 1500, .check = outer_check::addresses},
                  static_cast<sa_t*>(nullptr), &in);
-    frame g(buf, utx.headroom, 100);
-    test::write_inner_ipv4(buf.data() + utx.headroom, 100);
+    std::vector<std::uint8_t> ubuf(utx.headroom + 100 + utx.tailroom);
+    test::write_inner_ipv4(ubuf.data() + utx.headroom, 100);
+    frame g(ubuf, utx.headroom, 100);
     REQUIRE(utx.encap(g));
     auto natted = std::vector<std::uint8_t>(g.data().begin(), g.data().end());
     auto port = natted;
@@ -591,5 +592,24 @@ TEST_SUITE("endpoint") {
       CHECK(got[i].error() == rx_single.decap(f).error());
     }
     CHECK(got[1].error() == errc::esp_replayed);
+  }
+
+  TEST_CASE("a frame whose bounds exceed its storage is empty in every build, and nothing is written through it") {
+    // (an assert alone let a release build write past the buffer)
+    std::vector<std::uint8_t> buf(reference_t::headroom + 100 + reference_t::tailroom, 0xcd);
+    const auto before = buf;
+    const frame bad(buf, reference_t::headroom, buf.size());  // length runs past the end
+    CHECK(bad.size() == 0);
+    CHECK(bad.storage().empty());
+    CHECK(bad.headroom() == 0);
+    CHECK(bad.tailroom() == 0);
+    CHECK(frame(buf, buf.size() + 1, 0).storage().empty());
+    reference_tunnel t;
+    frame f = bad;
+    CHECK(t.ep.encap(f).error() == errc::bad_inner_packet);
+    CHECK(t.ep.decap(f).error() == errc::truncated);
+    CHECK_FALSE(f.push(1));
+    CHECK_FALSE(f.put(1));
+    CHECK(buf == before);
   }
 }

@@ -6,7 +6,6 @@
 //            0          head                  tail       size
 #pragma once
 
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -19,10 +18,15 @@ inline namespace v0 {
 class frame {
  public:
   constexpr frame() = default;
-  // The packet is storage[head, head + length).
-  constexpr frame(byte_span storage, std::size_t head, std::size_t length) noexcept
-      : buf_(storage), head_(head), tail_(head + length) {
-    assert(head <= storage.size() && length <= storage.size() - head);
+  // The packet is storage[head, head + length). Checked in every build, not only by an
+  // assert: bounds outside the storage give an empty frame with no storage and no room,
+  // on which every operation fails (push/put false, encap bad_inner_packet, decap
+  // truncated) and nothing is ever written.
+  constexpr frame(byte_span storage, std::size_t head, std::size_t length) noexcept {
+    if (head > storage.size() || length > storage.size() - head) return;
+    buf_ = storage;
+    head_ = head;
+    tail_ = head + length;
   }
 
   constexpr byte_span data() const noexcept { return buf_.subspan(head_, tail_ - head_); }
