@@ -49,7 +49,8 @@ void on_signal(int) { stop = 1; }
 struct options {
   std::string tun = "tun0", suite = "aes-256-cbc,hmac-sha1-96";
   std::array<std::uint8_t, 4> local{}, remote{}, icmp_source{};
-  bool have_icmp_source = false, nat_t = false, verbose = false;
+  std::array<std::uint8_t, 16> icmp6_source{};
+  bool have_icmp_source = false, have_icmp6_source = false, nat_t = false, verbose = false;
   std::uint32_t spi_out = 0, spi_in = 0;
   std::vector<std::uint8_t> key_out, auth_out, key_in, auth_in;
   std::size_t underlay_mtu = 1500, tunnel_mtu = 0, mss = 0;
@@ -80,21 +81,43 @@ std::array<std::uint8_t, 4> addr(const std::string& s, const char* what) {
   return a;
 }
 
+std::array<std::uint8_t, 16> addr6(const std::string& s, const char* what) {
+  std::array<std::uint8_t, 16> a{};
+  if (inet_pton(AF_INET6, s.c_str(), a.data()) != 1) die(std::string(what) + ": not an IPv6 address: " + s);
+  return a;
+}
+
+// A whole decimal or 0x-hex number in [lo, hi]; anything else is a clear error, not an abort.
+std::uint64_t number(const std::string& v, const char* what, std::uint64_t lo, std::uint64_t hi) {
+  std::size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(v, &used, 0);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || v[0] == '-') die(std::string(what) + ": not a number: '" + v + "'");
+  if (n < lo || n > hi) die(std::string(what) + ": " + v + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+  return n;
+}
+
 void set(options& o, const std::string& k, const std::string& v) {
   if (k == "tun") o.tun = v;
   else if (k == "local") o.local = addr(v, "local");
   else if (k == "remote") o.remote = addr(v, "remote");
   else if (k == "icmp-source") { o.icmp_source = addr(v, "icmp-source"); o.have_icmp_source = true; }
+  else if (k == "icmp6-source") { o.icmp6_source = addr6(v, "icmp6-source"); o.have_icmp6_source = true; }
   else if (k == "suite") o.suite = v;
-  else if (k == "spi-out") o.spi_out = static_cast<std::uint32_t>(std::stoul(v, nullptr, 0));
-  else if (k == "spi-in") o.spi_in = static_cast<std::uint32_t>(std::stoul(v, nullptr, 0));
+  // SPIs 1..255 are reserved by IANA and 0 means none (RFC 4303 §2.1); 32 bits on the wire
+  else if (k == "spi-out") o.spi_out = static_cast<std::uint32_t>(number(v, "spi-out", 256, 0xffffffffu));
+  else if (k == "spi-in") o.spi_in = static_cast<std::uint32_t>(number(v, "spi-in", 256, 0xffffffffu));
   else if (k == "key-out") o.key_out = hex(v, "key-out");
   else if (k == "auth-out") o.auth_out = hex(v, "auth-out");
   else if (k == "key-in") o.key_in = hex(v, "key-in");
   else if (k == "auth-in") o.auth_in = hex(v, "auth-in");
-  else if (k == "underlay-mtu") o.underlay_mtu = std::stoul(v);
-  else if (k == "tunnel-mtu") o.tunnel_mtu = std::stoul(v);
-  else if (k == "mss") o.mss = std::stoul(v);
+  else if (k == "underlay-mtu") o.underlay_mtu = number(v, "underlay-mtu", 576, 65535);
+  else if (k == "tunnel-mtu") o.tunnel_mtu = number(v, "tunnel-mtu", 68, 65535);
+  else if (k == "mss") o.mss = number(v, "mss", 88, 65535);
   else if (k == "nat-t") o.nat_t = v != "0" && v != "false" && v != "no";
   else if (k == "verbose") o.verbose = v != "0";
   else die("unknown option '" + k + "'");
@@ -107,7 +130,7 @@ options parse(int argc, char** argv) {
     if (a == "-h" || a == "--help") {
       std::puts("usage: gre-ipsec-tunnel [--config FILE] --tun NAME --local A --remote B --spi-out N --spi-in N\n"
                 "         --key-out HEX [--auth-out HEX] --key-in HEX [--auth-in HEX] [--suite S] [--nat-t]\n"
-                "         [--underlay-mtu N] [--tunnel-mtu N] [--mss N] [--icmp-source A] [--verbose]\n"
+                "         [--underlay-mtu N] [--tunnel-mtu N] [--mss N] [--icmp-source A] [--icmp6-source A6] [--verbose]\n"
                 "  suites: aes-256-cbc,hmac-sha1-96 (default), aes-256-gcm-16");
       std::exit(0);
     }
@@ -132,6 +155,10 @@ options parse(int argc, char** argv) {
   if (!o.spi_out || !o.spi_in || o.key_out.empty() || o.key_in.empty()) die("--spi-out, --spi-in, --key-out and --key-in are required");
   if (o.local == std::array<std::uint8_t, 4>{} || o.remote == std::array<std::uint8_t, 4>{}) die("--local and --remote are required");
   if (!o.have_icmp_source) o.icmp_source = o.local;
+  // the same key both ways would reuse every (key, IV) pair across the directions: for
+  // GCM that discloses the authentication key (RFC 4106 §8.1: one key per SA)
+  if (o.key_out == o.key_in) die("--key-out and --key-in are the same key: each direction needs its own");
+  if (o.spi_out == o.spi_in) die("--spi-out and --spi-in are the same SPI: each direction needs its own");
   return o;
 }
 
@@ -216,7 +243,9 @@ int run(const options& o) {
 
   constexpr std::size_t head = Stack::headroom, tail = Stack::tailroom, room = head + 65536 + tail;
   std::vector<std::uint8_t> buf(room), rbuf(65536 + 64), icmp(1280);
-  std::vector<std::vector<std::uint8_t>> fbuf(64, std::vector<std::uint8_t>(head + 1500 + tail));
+  // pre-fragmentation: each fragment buffer holds one tunnel-MTU packet plus the stack's
+  // room, and fragment_ipv4 gets exactly the space between them (it refuses what does not fit)
+  std::vector<std::vector<std::uint8_t>> fbuf(64, std::vector<std::uint8_t>(head + tunnel_mtu + tail));
   std::vector<byte_span> fspans(64);
   token_bucket icmp_limit(100, 20);
   counters c;
@@ -255,12 +284,16 @@ int run(const options& o) {
           if (!icmp_limit.allow(now)) {
             ++c.icmp_limited;
           } else {
+            // IPv6 (RFC 8201): Packet Too Big, from --icmp6-source; without one, a PMTUD
+            // black hole would be silent, so it is counted as an error instead
             const auto m = (pkt[0] >> 4) == 4 ? build_icmp_frag_needed(icmp, pkt, static_cast<std::uint16_t>(tunnel_mtu), o.icmp_source)
-                                              : result<std::size_t>(errc::bad_inner_packet);  // IPv6 inner: no IPv6 source address configured
+                           : o.have_icmp6_source ? build_icmpv6_packet_too_big(icmp, pkt, static_cast<std::uint32_t>(tunnel_mtu), o.icmp6_source)
+                                                 : result<std::size_t>(errc::packet_too_big);
             if (m && write(tun, icmp.data(), m.val) == static_cast<ssize_t>(m.val)) ++c.icmp_sent;
+            else if (!m) ++c.encap_errors[std::string("no ICMP: ") + to_string(m.err) + ((pkt[0] >> 4) == 6 ? " (IPv6: give --icmp6-source)" : "")];
           }
         } else if (e == errc::needs_fragmentation) {
-          for (std::size_t i = 0; i < fspans.size(); ++i) fspans[i] = byte_span(fbuf[i].data() + head, tunnel_mtu);
+          for (std::size_t i = 0; i < fspans.size(); ++i) fspans[i] = byte_span(fbuf[i].data() + head, fbuf[i].size() - head - tail);
           const auto fr = fragment_ipv4(pkt, tunnel_mtu, fspans);
           if (!fr) {
             ++c.encap_errors[to_string(fr.err)];
@@ -281,7 +314,10 @@ int run(const options& o) {
     if (fds[1].revents & POLLIN) {  // from the peer: decapsulate
       const ssize_t n = recv(rx, rbuf.data(), rbuf.size(), 0);
       if (n > 0) {
-        if (o.nat_t && (static_cast<std::size_t>(n) < 28 || load_be16(&rbuf[22]) != nat_t_port)) continue;  // other UDP traffic
+        // a raw socket delivers the IPv4 header: options make it longer than 20 bytes
+        const std::size_t ihl = std::size_t{rbuf[0] & 0x0fu} * 4;
+        if (static_cast<std::size_t>(n) < 20 || ihl < 20) continue;
+        if (o.nat_t && (static_cast<std::size_t>(n) < ihl + 8 || load_be16(&rbuf[ihl + 2]) != nat_t_port)) continue;  // other UDP traffic
         if (std::memcmp(&rbuf[12], o.remote.data(), 4) != 0) continue;  // not from our peer
         ++c.esp_in;
         c.esp_in_bytes += static_cast<std::size_t>(n);
@@ -322,7 +358,12 @@ int run(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const options o = parse(argc, argv);
+  options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   using cbc = aes256_cbc_hmac_sha1_96;

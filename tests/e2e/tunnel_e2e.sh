@@ -8,18 +8,24 @@
 #   - a 3000-byte ping without DF gets through (encap pre-fragments before encryption);
 #   - a TCP transfer arrives byte-identical, and the SYN inside the tunnel carries the
 #     clamped MSS;
+#   - IPv6 through the same tunnel: a DF-sized ping6 one byte over the tunnel MTU gets
+#     ICMPv6 Packet Too Big with that MTU (built by encap);
 #   - a capture on the underlay shows only ESP.
+# With --jumbo every link has MTU 9000 and the endpoints --underlay-mtu 9000: an 8978-byte
+# packet without DF is pre-fragmented into tunnel-MTU pieces (the fragment buffers were
+# once sized for 1500 and overflowed; under ASan this run would abort).
 # Only addresses inside the namespaces it creates; cleans up even when it fails.
-# Usage: tunnel_e2e.sh path/to/gre-ipsec-tunnel path/to/tunnel-mtu [--throughput] [--nat-t]
+# Usage: tunnel_e2e.sh path/to/gre-ipsec-tunnel path/to/tunnel-mtu [--throughput] [--nat-t] [--jumbo]
 # With --nat-t the endpoints carry ESP in UDP port 4500 (RFC 3948) and the underlay
 # must show only that.
 # Exit 77 (skipped) when not root or a tool is missing.
 set -euo pipefail
-tunnel=$1 calc=$2 throughput="" natt=""
+tunnel=$1 calc=$2 throughput="" natt="" jumbo="" under=1500
 for opt in "${@:3}"; do
   case "$opt" in
     --throughput) throughput=--throughput ;;
     --nat-t) natt=--nat-t ;;
+    --jumbo) jumbo=1 under=9000 ;;
     *) echo "unknown option $opt"; exit 2 ;;
   esac
 done
@@ -55,9 +61,19 @@ nsx "$A" ip link set a0 up; nsx "$E1" ip link set a1 up; nsx "$E1" ip link set u
 nsx "$E2" ip link set u2 up; nsx "$E2" ip link set b1 up; nsx "$B" ip link set b0 up
 nsx "$A" ip route add default via 10.1.0.1
 nsx "$B" ip route add default via 10.2.0.1
+# IPv6 hosts on the same links (documentation prefix 2001:db8::/32, RFC 3849)
+nsx "$A" ip -6 addr add 2001:db8:1::2/64 dev a0 nodad;  nsx "$E1" ip -6 addr add 2001:db8:1::1/64 dev a1 nodad
+nsx "$E2" ip -6 addr add 2001:db8:2::1/64 dev b1 nodad; nsx "$B" ip -6 addr add 2001:db8:2::2/64 dev b0 nodad
+nsx "$A" ip -6 route add default via 2001:db8:1::1
+nsx "$B" ip -6 route add default via 2001:db8:2::1
 for ns in "$E1" "$E2"; do
   nsx "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+  nsx "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1
 done
+if [[ -n "$jumbo" ]]; then
+  nsx "$A" ip link set a0 mtu 9000; nsx "$E1" ip link set a1 mtu 9000; nsx "$E1" ip link set u1 mtu 9000
+  nsx "$E2" ip link set u2 mtu 9000; nsx "$E2" ip link set b1 mtu 9000; nsx "$B" ip link set b0 mtu 9000
+fi
 
 # keys: fixed test keys, one SA per direction
 k12=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f a12=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
@@ -67,6 +83,8 @@ tun = tun0
 local = 192.0.2.1
 remote = 192.0.2.2
 icmp-source = 172.16.0.1
+icmp6-source = 2001:db8:e1::1
+underlay-mtu = $under
 spi-out = 0x1001
 spi-in = 0x1002
 key-out = $k12
@@ -76,18 +94,21 @@ auth-in = $a21
 nat-t = $([[ -n $natt ]] && echo 1 || echo 0)
 CONF
 ip netns exec "$E1" "$tunnel" --config "$work/ep1.conf" > "$work/ep1.log" 2>&1 & pids+=($!)
-ip netns exec "$E2" "$tunnel" --tun tun0 --local 192.0.2.2 --remote 192.0.2.1 --icmp-source 172.16.0.2 --spi-out 0x1002 --spi-in 0x1001 \
+ip netns exec "$E2" "$tunnel" --tun tun0 --local 192.0.2.2 --remote 192.0.2.1 --icmp-source 172.16.0.2 --icmp6-source 2001:db8:e2::1 \
+  --underlay-mtu $under --spi-out 0x1002 --spi-in 0x1001 \
   --key-out $k21 --auth-out $a21 --key-in $k12 --auth-in $a12 $natt > "$work/ep2.log" 2>&1 & pids+=($!)
 for _ in $(seq 50); do nsx "$E1" ip link show tun0 >/dev/null 2>&1 && nsx "$E2" ip link show tun0 >/dev/null 2>&1 && break; sleep 0.1; done
 nsx "$E1" ip route add 10.2.0.0/24 dev tun0
 nsx "$E2" ip route add 10.1.0.0/24 dev tun0
+nsx "$E1" ip -6 route add 2001:db8:2::/64 dev tun0
+nsx "$E2" ip -6 route add 2001:db8:1::/64 dev tun0
 for ns in "$E1" "$E2"; do nsx "$ns" sysctl -qw net.ipv4.conf.tun0.rp_filter=0; done
 cat "$work/ep1.log"
 
 # the figures encap's calculator gives for this stack
 spec='ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre'
 [[ -n "$natt" ]] && spec='ipv4/udp/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre'
-mtu=$("$calc" --json --mtu 1500 "$spec" | sed 's/.*"max_inner":\([0-9]*\).*/\1/')
+mtu=$("$calc" --json --mtu $under "$spec" | sed 's/.*"max_inner":\([0-9]*\).*/\1/')
 mss=$((mtu - 40))
 echo "tunnel MTU $mtu, MSS clamp $mss"
 fail() { echo "FAIL: $*"; echo "--- ep1"; cat "$work/ep1.log"; echo "--- ep2"; cat "$work/ep2.log"; exit 1; }
@@ -99,8 +120,25 @@ sleep 0.5
 echo "== ping through the tunnel ($(date +%T.%N))"
 nsx "$A" ping -c 3 -i 0.2 -W 2 10.2.0.2 || fail "plain ping"
 
+if [[ -n "$jumbo" ]]; then
+  echo "== 8950-byte ping without DF over 9000-byte links: encap pre-fragments to $mtu ($(date +%T.%N))"
+  nsx "$A" ping -M dont -s 8950 -c 3 -i 0.2 -W 2 10.2.0.2 || fail "8950-byte ping without DF"
+  kill -INT "${pids[0]}" "${pids[1]}"
+  sleep 0.5
+  echo "--- endpoint 1"; cat "$work/ep1.log"
+  grep -q "pre-fragmented: [1-9]" "$work/ep1.log" || fail "endpoint 1 did not pre-fragment"
+  echo "e2e (jumbo): all checks passed"
+  exit 0
+fi
+
 echo "== 3000-byte ping without DF (host A fragments at 1500, encap pre-fragments to $mtu) ($(date +%T.%N))"
 nsx "$A" ping -M dont -s 3000 -c 3 -i 0.2 -W 2 10.2.0.2 || fail "3000-byte ping without DF"
+
+echo "== IPv6 through the tunnel, then ping6 at $((mtu + 1)) bytes: Packet Too Big, mtu = $mtu ($(date +%T.%N))"
+nsx "$A" ping -6 -c 2 -i 0.2 -W 2 2001:db8:2::2 || fail "ping6 through the tunnel"
+out6=$(nsx "$A" ping -6 -M do -s $((mtu + 1 - 48)) -c 2 -i 0.5 -W 2 2001:db8:2::2 2>&1 || true)
+echo "$out6"
+grep -Eq "Packet too big: mtu=$mtu" <<<"$out6" || fail "no ICMPv6 Packet Too Big with mtu $mtu"
 
 echo "== ping -M do at exactly $mtu bytes ($(date +%T.%N))"
 nsx "$A" ping -M do -s $((mtu - 28)) -c 3 -i 0.2 -W 2 10.2.0.2 || fail "ping at the tunnel MTU"
