@@ -96,7 +96,7 @@ TEST_SUITE("security") {
     std::vector<std::uint8_t> ek(32), ak(20);
     for (std::size_t i = 0; i < ek.size(); ++i) ek[i] = static_cast<std::uint8_t>(0xa0 + i);
     for (std::size_t i = 0; i < ak.size(); ++i) ak[i] = static_cast<std::uint8_t>(0x30 + i);
-    alignas(sa_t) std::byte storage[sizeof(sa_t)];
+    alignas(sa_t) std::byte storage[sizeof(sa_t)]{};  // (zeroed: the scan below reads padding too)
     auto* sa = new (storage) sa_t({.spi = 1, .suite = s, .keys = {ek, ak}});
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(storage);
     auto contains = [&](const std::vector<std::uint8_t>& key) {

@@ -1,5 +1,6 @@
 # Install encap from BINARY_DIR into a fresh prefix, then configure and build
-# tests/consumer against it with find_package(encap 0.1 REQUIRED).
+# tests/consumer against it with find_package(encap 0.2 REQUIRED COMPONENTS ${COMPONENTS}),
+# warnings as errors (Botan's headers must not warn in a user's build), and run it.
 file(REMOVE_RECURSE ${WORK_DIR})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${WORK_DIR}/prefix RESULT_VARIABLE rc)
 if(rc)
@@ -9,7 +10,8 @@ if(NOT EXISTS ${WORK_DIR}/prefix/include/encap/encap.hpp)
   message(FATAL_ERROR "headers not installed")
 endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build
-                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX} RESULT_VARIABLE rc)
+                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX} "-DCOMPONENTS=${COMPONENTS}"
+                RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "consumer configure failed: ${rc}")
 endif()
@@ -18,6 +20,12 @@ if(rc)
   message(FATAL_ERROR "consumer build failed: ${rc}")
 endif()
 execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+string(REPLACE "," ";" comps "${COMPONENTS}")
+foreach(c IN LISTS comps)
+  if(NOT out MATCHES "${c}: round trip ok")
+    message(FATAL_ERROR "consumer: no round trip through ${c}: ${out}")
+  endif()
+endforeach()
 if(rc OR NOT out MATCHES "1414")
   message(FATAL_ERROR "consumer run failed (${rc}): ${out}")
 endif()
