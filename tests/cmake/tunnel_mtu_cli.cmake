@@ -4,7 +4,7 @@
 #  - transport mode: max GRE payload 1434 (DESIGN.md)
 #  - WireGuard over IPv6: wg-quick's MTU 1420 (1500 - 80)
 function(run expect_rc)
-  execute_process(COMMAND ${TOOL} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  execute_process(COMMAND ${EMULATOR} ${TOOL} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL expect_rc)
     message(FATAL_ERROR "tunnel-mtu ${ARGN}: exit ${rc}, expected ${expect_rc}\n${out}\n${err}")
   endif()

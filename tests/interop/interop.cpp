@@ -102,7 +102,7 @@ bool dispatch(const case_line& c, esp_sa<B>& sa, Fn&& fn) {
 
 template <class B, class Fn>
 bool run_case(const case_line& c, esp_sa<B>& sa, Fn&& fn) {
-  return dispatch<aes128_gcm_16, aes256_gcm_16, suite<cipher_id::aes256_gcm_8>, aes128_cbc_hmac_sha1_96,
+  return dispatch<aes128_gcm_16, aes256_gcm_16, suite<cipher_id::aes192_gcm_16>, suite<cipher_id::aes256_gcm_8>, aes128_cbc_hmac_sha1_96,
                   aes256_cbc_hmac_sha256_128, aes128_ctr_hmac_sha1_96, suite<cipher_id::aes256_ctr, integ_id::hmac_sha512_256>,
                   aes128_ccm_16, suite<cipher_id::aes256_ccm_16>, chacha20_poly1305, null_hmac_sha256_128,
                   suite<cipher_id::aes128_cbc, integ_id::aes_cmac_96>, suite<cipher_id::aes192_cbc, integ_id::hmac_sha384_192>>(

@@ -38,6 +38,7 @@ os.makedirs(work, exist_ok=True)
 SUITES = {
     "aes-128-gcm-16": ("AES-GCM", 16, 4, 16, None, 0),
     "aes-256-gcm-16": ("AES-GCM", 32, 4, 16, None, 0),
+    "aes-192-gcm-16": ("AES-GCM", 24, 4, 16, None, 0),  # RFC 4106 allows AES-192; the hardening issue added it
     "aes-128-cbc,hmac-sha1-96": ("AES-CBC", 16, 0, None, "HMAC-SHA1-96", 20),
     "aes-256-cbc,hmac-sha256-128": ("AES-CBC", 32, 0, None, "SHA2-256-128", 32),
     "aes-192-cbc,hmac-sha384-192": ("AES-CBC", 24, 0, None, "SHA2-384-192", 48),
