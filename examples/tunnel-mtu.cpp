@@ -9,6 +9,8 @@
 // Exit status: 0 on success, 2 on bad input (message on stderr).
 #include <encap/encap.hpp>
 
+#include "tunnel_mtu_report.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <optional>
@@ -41,7 +43,7 @@ std::optional<std::size_t> number(std::string_view v) {
   return n;
 }
 
-std::string num_or_null(const result<std::size_t>& r) { return r ? std::to_string(r.val) : "null"; }
+using ::encap::report::num_or_null;
 
 void print_layers(const stack_spec& s) {
   std::printf("  %-44s %6s %7s %5s\n", "layer", "header", "trailer", "align");
@@ -58,7 +60,7 @@ void print_layers(const stack_spec& s) {
   }
 }
 
-int report(const stack_spec& s, std::size_t mtu, std::optional<std::size_t> inner_mtu) {
+int print_report(const stack_spec& s, std::size_t mtu, std::optional<std::size_t> inner_mtu) {
   const auto f = figures(s, mtu);
   std::printf("stack         %s\nunderlay MTU  %zu\n\n", to_string(s).c_str(), mtu);
   print_layers(s);
@@ -81,24 +83,7 @@ int report(const stack_spec& s, std::size_t mtu, std::optional<std::size_t> inne
 
 int json(const stack_spec& s, std::size_t mtu, std::optional<std::size_t> inner_mtu,
          std::optional<std::pair<std::size_t, std::size_t>> sweep) {
-  const auto f = figures(s, mtu);
-  const auto range = overhead_over(s, 1, f.max_inner.val, mtu);
-  std::printf("{\"stack\":\"%s\",\"mtu\":%zu,\"esp_plaintext_mtu\":%s,\"max_inner\":%zu,"
-              "\"tcp_mss_ipv4\":%s,\"tcp_mss_ipv6\":%s,\"overhead_at_max\":%zu,\"wire_size_at_max\":%zu,"
-              "\"overhead_min\":%zu,\"overhead_max\":%zu",
-              to_string(s).c_str(), mtu, num_or_null(f.esp_plaintext_mtu).c_str(), f.max_inner.val,
-              num_or_null(f.tcp_mss_ipv4).c_str(), num_or_null(f.tcp_mss_ipv6).c_str(), f.overhead_at_max,
-              f.wire_size_at_max, range.min, range.max);
-  if (inner_mtu) std::printf(",\"inner_mtu\":%zu,\"required_mtu\":%s", *inner_mtu, num_or_null(required_mtu(s, *inner_mtu)).c_str());
-  if (sweep) {
-    std::printf(",\"sweep\":[");
-    for (std::size_t n = sweep->first; n <= sweep->second; ++n) {
-      const std::size_t w = wire_size(s, n, mtu);
-      std::printf("%s{\"inner\":%zu,\"wire\":%zu,\"fits\":%s}", n == sweep->first ? "" : ",", n, w, w <= mtu ? "true" : "false");
-    }
-    std::printf("]");
-  }
-  std::printf("}\n");
+  std::printf("%s\n", ::encap::report::figures_json(s, mtu, inner_mtu, sweep).c_str());  // the web page's figures too
   return 0;
 }
 
@@ -180,11 +165,9 @@ int main(int argc, char** argv) {
   const stack_spec& s = *parsed.spec;
 
   if (want_table) return table(s, mtu);
-  if (const auto m = max_inner_size(s, mtu); !m)
-    return fail("MTU " + std::to_string(mtu) + " is too small for this stack: " + std::string(to_string(m.err)) +
-                " (it needs at least " + std::to_string(required_mtu(s, 1).value_or(0)) + ")");
+  if (const auto problem = ::encap::report::mtu_problem(s, mtu)) return fail(*problem);
   if (want_json) return json(s, mtu, inner_mtu, sweep);
-  const int rc = report(s, mtu, inner_mtu);
+  const int rc = print_report(s, mtu, inner_mtu);
   if (rc == 0 && sweep) sweep_table(s, mtu, sweep->first, sweep->second);
   return rc;
 }
