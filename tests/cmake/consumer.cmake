@@ -30,3 +30,20 @@ if(rc OR NOT out MATCHES "1414")
   message(FATAL_ERROR "consumer run failed (${rc}): ${out}")
 endif()
 message(STATUS "consumer: ${out}")
+
+# The same program with add_subdirectory(encap) instead of find_package.
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build-subdir
+                        -DCMAKE_CXX_COMPILER=${CXX} "-DCOMPONENTS=${COMPONENTS}" -DENCAP_SUBDIR=${SOURCE_DIR}
+                RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "add_subdirectory consumer configure failed: ${rc}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build-subdir RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "add_subdirectory consumer build failed: ${rc}")
+endif()
+execute_process(COMMAND ${WORK_DIR}/build-subdir/consumer RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(rc OR NOT out MATCHES "1414")
+  message(FATAL_ERROR "add_subdirectory consumer run failed (${rc}): ${out}")
+endif()
+message(STATUS "consumer (add_subdirectory): ${out}")
