@@ -4,7 +4,7 @@
 //   static_assert(max_inner_size(gre_over_ipsec, 1500) == 1414);
 //
 // The type decides every size; a stack is a trivially copyable constexpr value, and an
-// illegal stack does not compile: the unsatisfied concept's name says which rule failed.
+// illegal stack does not compile: the first error names the rule (its concept) and why.
 #pragma once
 
 #include <array>
@@ -97,16 +97,36 @@ template <class... Ls> inline constexpr bool is_stack_v<stack<Ls...>> = true;
 template <class T>
 concept layer_stack = is_stack_v<std::remove_cvref_t<T>>;
 
+// The carrying rules as static assertions, each message starting with its concept's
+// name: the first one that fails is the first error GCC and Clang print. (A constrained
+// operator/ would start with "no match for 'operator/'" and bury the rule among the
+// candidates.) The general rule is asserted only when the specific ones hold, so one
+// mistake gives one error. To test stackability without an error, use stackable<A, B>.
+#define ENCAP_ASSERT_STACKABLE(Outer, Inner)                                                                            \
+  static_assert(esp_tunnel_mode_carries_an_ip_packet<Outer, Inner>,                                                     \
+                "esp_tunnel_mode_carries_an_ip_packet: tunnel-mode ESP carries an IP packet (RFC 4303 §3.1.2): "        \
+                "put ipv4{} or ipv6{} after it, or use esp<transport, ...>");                                           \
+  static_assert(esp_transport_mode_carries_no_ip_packet<Outer, Inner>,                                                  \
+                "esp_transport_mode_carries_no_ip_packet: transport-mode ESP carries what IP would (UDP, GRE, ...), "   \
+                "not an IP packet (RFC 4303 §3.1.1): use esp<tunnel, ...>");                                            \
+  static_assert(udp_carries_esp_or_an_overlay_not_ip<Outer, Inner>,                                                     \
+                "udp_carries_esp_or_an_overlay_not_ip: UDP carries ESP (NAT-T, RFC 3948), VXLAN, GENEVE, WireGuard, "   \
+                "L2TPv3, MPLS or GRE, not an IP packet");                                                               \
+  static_assert(!(esp_tunnel_mode_carries_an_ip_packet<Outer, Inner> && esp_transport_mode_carries_no_ip_packet<Outer, Inner> && \
+                  udp_carries_esp_or_an_overlay_not_ip<Outer, Inner>) ||                                                \
+                    outer_layer_can_carry_inner_layer<Outer, Inner>,                                                    \
+                "outer_layer_can_carry_inner_layer: the outer layer cannot carry this one (payloads_of in layering.hpp)")
+
 // Composition, in packet order.
 template <layer A, layer B>
-  requires stackable<A, B>
 constexpr stack<A, B> operator/(const A& a, const B& b) noexcept {
+  ENCAP_ASSERT_STACKABLE(A, B);
   return stack<A, B>{{a, {b, {}}}};
 }
 
 template <layer... Ls, layer B>
-  requires stackable<typename detail::last_of<Ls...>::type, B>
 constexpr stack<Ls..., B> operator/(const stack<Ls...>& s, const B& b) noexcept {
+  ENCAP_ASSERT_STACKABLE(typename detail::last_of<Ls...>::type, B);
   stack<Ls..., B> out{};
   [&]<std::size_t... I>(std::index_sequence<I...>) { ((out.template get<I>() = s.template get<I>()), ...); }(
       std::index_sequence_for<Ls...>{});

@@ -5,7 +5,9 @@
 //   (payload + TFC + padding + 2) is a multiple of align = lcm(cipher block, 4)
 #pragma once
 
+#include <concepts>
 #include <cstdint>
+#include <type_traits>
 
 #include "../crypto/suites.hpp"
 #include "../sizing.hpp"
@@ -56,21 +58,41 @@ constexpr layer_rule esp_rule(const esp_suite& s, const esp_padding& p = {}) noe
           .param = s.code()};
 }
 
+namespace detail {
+template <class T>
+concept esp_mode_tag = std::is_same_v<T, tunnel> || std::is_same_v<T, transport>;
+template <class T>
+concept esp_suite_tag = requires { { T::value } -> std::convertible_to<esp_suite>; } && !esp_mode_tag<T>;
+template <class T>
+concept esp_padding_tag = requires { { T::value } -> std::convertible_to<esp_padding>; };
+// The values of well-formed arguments; placeholders otherwise, so that a misplaced
+// argument gives the one error below and nothing after it.
+template <class T> constexpr esp_mode mode_of_tag() noexcept { if constexpr (esp_mode_tag<T>) return T::value; else return esp_mode::tunnel; }
+template <class T> constexpr esp_suite suite_of_tag() noexcept {
+  if constexpr (esp_suite_tag<T>) return T::value; else return {cipher_id::aes128_gcm_16};
+}
+template <class T> constexpr esp_padding padding_of_tag() noexcept { if constexpr (esp_padding_tag<T>) return T::value; else return {}; }
+}  // namespace detail
+
 template <class Mode, class Suite, class Padding = minimal_padding>
 struct esp {
-  static_assert(Suite::value.valid(), "invalid ESP suite");
-  static_assert(check_padding(Suite::value, Padding::value) != padding_error::extra_not_aligned,
-                "extra ESP padding must be a multiple of the suite's alignment");
-  static_assert(check_padding(Suite::value, Padding::value) != padding_error::extra_exceeds_pad_length,
-                "extra ESP padding plus alignment exceeds the 255-byte pad length field");
-
-  static_assert(Mode::value == esp_mode::tunnel || Padding::value.tfc_boundary == 0,
-                "TFC padding needs tunnel mode: only an inner IP header says where the payload ends (RFC 4303 §2.7)");
+  static_assert(detail::esp_mode_tag<Mode> && detail::esp_suite_tag<Suite> && detail::esp_padding_tag<Padding>,
+                "esp<Mode, Suite[, Padding]>: the mode (tunnel or transport) comes first, then the suite, "
+                "e.g. esp<tunnel, aes256_gcm_16>");
 
   static constexpr layer_kind kind = layer_kind::esp;
-  static constexpr esp_mode mode = Mode::value;
-  static constexpr esp_suite suite = Suite::value;
-  static constexpr esp_padding padding = Padding::value;
+  static constexpr esp_mode mode = detail::mode_of_tag<Mode>();
+  static constexpr esp_suite suite = detail::suite_of_tag<Suite>();
+  static constexpr esp_padding padding = detail::padding_of_tag<Padding>();
+
+  static_assert(suite.valid(), "invalid ESP suite");
+  static_assert(check_padding(suite, padding) != padding_error::extra_not_aligned,
+                "extra ESP padding must be a multiple of the suite's alignment");
+  static_assert(check_padding(suite, padding) != padding_error::extra_exceeds_pad_length,
+                "extra ESP padding plus alignment exceeds the 255-byte pad length field");
+  static_assert(mode == esp_mode::tunnel || padding.tfc_boundary == 0,
+                "TFC padding needs tunnel mode: only an inner IP header says where the payload ends (RFC 4303 §2.7)");
+
   static constexpr layer_rule rule() noexcept { return esp_rule(suite, padding); }
 
   std::uint32_t spi = 0;
