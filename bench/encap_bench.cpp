@@ -508,7 +508,7 @@ void bm_calc(benchmark::State& st, int which) {
       case 2: acc += required_mtu(s, 1414).value_or(0); break;
       default: {
         const auto r = parse_spec("ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre");
-        acc += max_inner_size(*r.spec, mtu).value_or(0);
+        acc += max_inner_size(*r, mtu).value_or(0);
       }
     }
   }

@@ -13,5 +13,5 @@ static_assert(tcp_mss_ipv4(gre_over_ipsec, 1500) == 1374);       // ip tcp adjus
 
 int main() {
   const auto spec = parse_spec("ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre");  // same stack, at run time
-  std::printf("max inner %zu, wire size %zu\n", max_inner_size(*spec.spec, 1500).value(), wire_size(gre_over_ipsec, 1414));
+  std::printf("max inner %zu, wire size %zu\n", max_inner_size(*spec, 1500).value(), wire_size(gre_over_ipsec, 1414));
 }

@@ -161,8 +161,8 @@ int main(int argc, char** argv) {
   if (spec_text.empty()) return fail(std::string("missing SPEC\n") + usage);
 
   const auto parsed = parse_spec(spec_text);
-  if (!parsed) return fail("bad stack spec\n" + parsed.error.format(spec_text));
-  const stack_spec& s = *parsed.spec;
+  if (!parsed) return fail("bad stack spec\n" + parsed.error().format(spec_text));
+  const stack_spec& s = *parsed;
 
   if (want_table) return table(s, mtu);
   if (const auto problem = ::encap::report::mtu_problem(s, mtu)) return fail(*problem);

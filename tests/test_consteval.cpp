@@ -78,8 +78,8 @@ TEST_SUITE("consteval") {
       const auto parsed = parse_spec(c.spec);
       REQUIRE(parsed);
       for (std::size_t i = 0; i < mtus.size(); ++i) {
-        CHECK(max_inner_size(*parsed.spec, mtus[i]).value_or(0) == c.max_inner[i]);
-        CHECK(esp_plaintext_mtu(*parsed.spec, mtus[i]).value_or(0) == c.plaintext[i]);
+        CHECK(max_inner_size(*parsed, mtus[i]).value_or(0) == c.max_inner[i]);
+        CHECK(esp_plaintext_mtu(*parsed, mtus[i]).value_or(0) == c.plaintext[i]);
       }
     }
   }

@@ -13,14 +13,14 @@ namespace {
 template <layer_stack S>
 bool same_rules(const spec_result& r, const S& s) {
   if (!r) return false;
-  const rule_span a = *r.spec, b = rules_of(s);
+  const rule_span a = *r, b = rules_of(s);
   return std::equal(a.begin(), a.end(), b.begin(), b.end());
 }
 
 spec_error error_of(std::string_view text) {
   const auto r = parse_spec(text);
   REQUIRE_FALSE(r);
-  return r.error;
+  return r.error();
 }
 }  // namespace
 
@@ -47,13 +47,13 @@ TEST_SUITE("spec") {
   TEST_CASE("ESP mode is read from what follows, and an explicit mode is checked against it") {
     const auto t = parse_spec("ipv4/esp(aes-128-gcm-16)/ipv6");
     REQUIRE(t);
-    CHECK(t.spec->modes[1] == esp_mode::tunnel);
+    CHECK(t->modes[1] == esp_mode::tunnel);
     const auto tr = parse_spec("ipv4/esp(aes-128-gcm-16)/gre/ipv4");
     REQUIRE(tr);
-    CHECK(tr.spec->modes[1] == esp_mode::transport);
+    CHECK(tr->modes[1] == esp_mode::transport);
     const auto last = parse_spec("ipv4/esp(aes-128-gcm-16)");
     REQUIRE(last);
-    CHECK(last.spec->modes[1] == esp_mode::tunnel);
+    CHECK(last->modes[1] == esp_mode::tunnel);
     const auto e = error_of("ipv4/esp(aes-128-gcm-16,transport)/ipv4");
     CHECK(e.offset == 35);
     CHECK(e.message.find("transport mode cannot carry 'ipv4'") != std::string::npos);
@@ -111,7 +111,7 @@ TEST_SUITE("spec") {
   TEST_CASE("format() shows the spec with a caret under the token") {
     const std::string text = "ipv4/udp/ipv4";
     const auto r = parse_spec(text);
-    CHECK(r.error.format(text) == "error: 'udp' cannot carry 'ipv4'; it carries: gre, esp, mpls, vxlan, geneve, "
+    CHECK(r.error().format(text) == "error: 'udp' cannot carry 'ipv4'; it carries: gre, esp, mpls, vxlan, geneve, "
                                   "l2tpv3, wireguard\n  ipv4/udp/ipv4\n           ^^^^");
   }
 
@@ -122,11 +122,11 @@ TEST_SUITE("spec") {
       CAPTURE(text);
       const auto a = parse_spec(text);
       REQUIRE(a);
-      const std::string canon = to_string(*a.spec);
+      const std::string canon = to_string(*a);
       const auto b = parse_spec(canon);
       REQUIRE(b);
-      CHECK(a.spec->rules == b.spec->rules);
-      CHECK(to_string(*b.spec) == canon);
+      CHECK(a->rules == b->rules);
+      CHECK(to_string(*b) == canon);
     }
   }
 
@@ -144,7 +144,7 @@ TEST_SUITE("spec") {
       CAPTURE(text);
       const auto r = parse_spec(text);
       REQUIRE(r);
-      CHECK(r.spec->rules[1] == esp_rule(s));
+      CHECK(r->rules[1] == esp_rule(s));
     }
   }
 

@@ -19,12 +19,12 @@ EMSCRIPTEN_KEEPALIVE const char* encap_calc(const char* spec, unsigned mtu, unsi
   const std::string text = spec ? spec : "";
   const auto parsed = parse_spec(text);
   if (!parsed) {
-    const spec_error& e = parsed.error;
+    const spec_error& e = parsed.error();
     out = "{\"error\":{\"message\":" + report::json_string(e.message) + ",\"offset\":" + std::to_string(e.offset) +
           ",\"length\":" + std::to_string(e.length ? e.length : 1) + ",\"formatted\":" + report::json_string(e.format(text)) + "}}";
     return out.c_str();
   }
-  const stack_spec& s = *parsed.spec;
+  const stack_spec& s = *parsed;
   if (mtu == 0 || mtu > 65535 + 14) {  // the CLI's limits (IP's 16-bit length, + 14 from Ethernet)
     out = "{\"error\":{\"message\":\"the MTU is a size in bytes, 1..65549\"}}";
     return out.c_str();

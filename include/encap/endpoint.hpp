@@ -231,15 +231,15 @@ class endpoint<Backend, stack<Ls...>> {
     if (esp_count && !out_) return errc::esp_unknown_spi;  // no outbound SA
     if (esp_count && out_->exhausted()) return errc::sequence_exhausted;  // before any layer is written
     const auto inner = peek_ip(f.data());
-    if (!inner) return inner.err;
+    if (!inner) return inner.error();
     if constexpr (inner_ip_layer)
-      if (inner.val.version != (stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6)) return errc::bad_inner_packet;
+      if (inner.value().version != (stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6)) return errc::bad_inner_packet;
     if (max_inner_ == 0) return errc::mtu_too_small;
     if (f.size() > max_inner_)
-      return result<byte_span>(inner.val.df ? errc::packet_too_big : errc::needs_fragmentation, static_cast<std::uint32_t>(max_inner_));
+      return result<byte_span>(inner.value().df ? errc::packet_too_big : errc::needs_fragmentation, static_cast<std::uint32_t>(max_inner_));
     if (f.headroom() < headroom) return errc::no_headroom;
     if (f.tailroom() < tailroom) return errc::no_tailroom;
-    c.inner = inner.val;
+    c.inner = inner.value();
     return f.data();
   }
 
@@ -260,8 +260,8 @@ class endpoint<Backend, stack<Ls...>> {
     if (c.outer_ecn) {
       const std::uint8_t tos = version == 4 ? p[1] : static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4);
       const auto e2 = ecn_decap(tos & 3, *c.outer_ecn);
-      if (!e2) return result<decap_info>(e2.err, size);
-      if (e2.val != (tos & 3)) set_ecn(f.data(), e2.val);
+      if (!e2) return result<decap_info>(e2.error(), size);
+      if (e2.value() != (tos & 3)) set_ecn(f.data(), e2.value());
     }
     return decap_info{version, c.gre_seq};
   }
@@ -324,10 +324,10 @@ class endpoint<Backend, stack<Ls...>> {
       if (!out_) return errc::esp_unknown_spi;
       if (c.deferred) {  // a burst: sealed with the others, then resumed at layer I - 1
         const auto r = out_->encap_prepare(f, proto_of(next), esp_room_);
-        if (r) *c.deferred = r.val;
-        return r.err;
+        if (r) *c.deferred = r.value();
+        return r.error();
       }
-      e = out_->encap(f, proto_of(next), esp_room_).err;
+      e = out_->encap(f, proto_of(next), esp_room_).error();
     }
     if (e != errc::ok) return e;
     if constexpr (I > 0) return encap_layer<I - 1>(f, c);
@@ -365,10 +365,10 @@ class endpoint<Backend, stack<Ls...>> {
       return errc::ok;  // the inner packet itself: checked by decap()
     } else if constexpr (L::kind == layer_kind::ipv4) {
       const auto h = parse_ipv4(p);
-      if (!h) return h.err;
+      if (!h) return h.error();
       if (next_is_inner) {
-        if (const errc e = accept_inner(h.val.protocol == ip_proto::ipv4, h.val.protocol == ip_proto::ipv6); e != errc::ok) return e;
-      } else if (h.val.protocol != proto_of(next)) {
+        if (const errc e = accept_inner(h.value().protocol == ip_proto::ipv4, h.value().protocol == ip_proto::ipv6); e != errc::ok) return e;
+      } else if (h.value().protocol != proto_of(next)) {
         return errc::ip_unexpected_protocol;
       }
       if (check_outer_) {
@@ -376,18 +376,18 @@ class endpoint<Backend, stack<Ls...>> {
         if (std::memcmp(p.data() + 12, l.dst.data(), 4) != 0 || std::memcmp(p.data() + 16, l.src.data(), 4) != 0)
           return errc::ip_unexpected_address;
       }
-      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.val.tos & 3);
+      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.value().tos & 3);
       c.ip_src = p.data() + 12;
       c.ip_dst = p.data() + 16;
       c.ipv6 = false;
-      (void)f.truncate(h.val.total_length);
-      (void)f.pull(h.val.header_length);
+      (void)f.truncate(h.value().total_length);
+      (void)f.pull(h.value().header_length);
     } else if constexpr (L::kind == layer_kind::ipv6) {
       const auto h = parse_ipv6(p);
-      if (!h) return h.err;
+      if (!h) return h.error();
       if (next_is_inner) {
-        if (const errc e = accept_inner(h.val.next_header == ip_proto::ipv4, h.val.next_header == ip_proto::ipv6); e != errc::ok) return e;
-      } else if (h.val.next_header != proto_of(next)) {
+        if (const errc e = accept_inner(h.value().next_header == ip_proto::ipv4, h.value().next_header == ip_proto::ipv6); e != errc::ok) return e;
+      } else if (h.value().next_header != proto_of(next)) {
         return errc::ip_unexpected_protocol;
       }
       if (check_outer_) {
@@ -395,25 +395,25 @@ class endpoint<Backend, stack<Ls...>> {
         if (std::memcmp(p.data() + 8, l.dst.data(), 16) != 0 || std::memcmp(p.data() + 24, l.src.data(), 16) != 0)
           return errc::ip_unexpected_address;
       }
-      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.val.traffic_class & 3);
+      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.value().traffic_class & 3);
       c.ip_src = p.data() + 8;
       c.ip_dst = p.data() + 24;
       c.ipv6 = true;
-      (void)f.truncate(ipv6_header_size + h.val.payload_length);
+      (void)f.truncate(ipv6_header_size + h.value().payload_length);
       (void)f.pull(ipv6_header_size);
     } else if constexpr (L::kind == layer_kind::udp) {
       const auto h = parse_udp(p);
-      if (!h) return h.err;
+      if (!h) return h.error();
       if (check_outer_) {
         const L& l = stack_.template get<I>();
         if (load_be16(p.data()) != l.dst_port || load_be16(p.data() + 2) != l.src_port) return errc::udp_unexpected_port;
       }
-      (void)f.truncate(h.val.length);
-      if (h.val.checksum != 0 || c.ipv6) {
-        if (h.val.checksum == 0 || !c.ip_src) return errc::udp_bad_checksum;  // IPv6 requires it (RFC 8200 §8.1)
-        const std::uint32_t pseudo = c.ipv6 ? ipv6_pseudo_sum(c.ip_src, c.ip_dst, h.val.length, ip_proto::udp)
-                                            : ipv4_pseudo_sum(c.ip_src, c.ip_dst, h.val.length, ip_proto::udp);
-        if (internet_checksum(p.data(), h.val.length, pseudo) != 0) return errc::udp_bad_checksum;
+      (void)f.truncate(h.value().length);
+      if (h.value().checksum != 0 || c.ipv6) {
+        if (h.value().checksum == 0 || !c.ip_src) return errc::udp_bad_checksum;  // IPv6 requires it (RFC 8200 §8.1)
+        const std::uint32_t pseudo = c.ipv6 ? ipv6_pseudo_sum(c.ip_src, c.ip_dst, h.value().length, ip_proto::udp)
+                                            : ipv4_pseudo_sum(c.ip_src, c.ip_dst, h.value().length, ip_proto::udp);
+        if (internet_checksum(p.data(), h.value().length, pseudo) != 0) return errc::udp_bad_checksum;
       }
       (void)f.pull(udp_header_size);
       if constexpr (next == layer_kind::esp)
@@ -422,27 +422,28 @@ class endpoint<Backend, stack<Ls...>> {
       std::optional<std::uint32_t> key;
       if constexpr (has(L::options, gre_opt::key)) key = stack_.template get<I>().key;
       const auto h = parse_gre(p, key);
-      if (!h) return h.err;
+      if (!h) return h.error();
       if (next_is_inner) {
-        if (accept_inner(h.val.protocol == ether_type::ipv4, h.val.protocol == ether_type::ipv6) != errc::ok)
+        if (accept_inner(h.value().protocol == ether_type::ipv4, h.value().protocol == ether_type::ipv6) != errc::ok)
           return errc::gre_unexpected_protocol;
-      } else if (h.val.protocol != (next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {
+      } else if (h.value().protocol != (next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {
         return errc::gre_unexpected_protocol;
       }
-      c.gre_seq = h.val.seq;
-      (void)f.pull(h.val.header_length);
+      c.gre_seq = h.value().seq;
+      (void)f.pull(h.value().header_length);
     } else if constexpr (L::kind == layer_kind::esp) {
       if (!in_) return errc::esp_unknown_spi;
       const auto r = in_->decap_check(f);
-      if (!r) return r.err;
+      if (!r) return r.error();
+      const auto in = r.value();
       if (c.deferred) {  // a burst: opened with the others, then resumed at esp_resume<I>
-        *c.deferred = r.val;
+        *c.deferred = in;
         return errc::ok;
       }
       errc e = errc::ok;
-      in_->open({&r.val.view, 1}, {&e, 1});
+      in_->open({&in.view, 1}, {&e, 1});
       if (e != errc::ok) return e;
-      return esp_resume<I>(f, c, r.val);
+      return esp_resume<I>(f, c, in);
     }
     if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
     else return errc::ok;
@@ -453,12 +454,12 @@ class endpoint<Backend, stack<Ls...>> {
   errc esp_resume(frame& f, dec_ctx& c, const typename esp_sa<Backend>::inbound& in) noexcept {
     c.layer = I;
     const auto r = in_->decap_finish(f, in);
-    if (!r) return r.err;
+    if (!r) return r.error();
     // an unauthenticated SA reports every failure after decryption alike (esp_sa.hpp)
     const errc bad_next = in_->authenticated() ? errc::esp_bad_next_header : errc::esp_bad_trailer;
     if (next_is_inner<I>) {
-      if (accept_inner<I>(c, r.val == ip_proto::ipv4, r.val == ip_proto::ipv6) != errc::ok) return bad_next;
-    } else if (r.val != proto_of(next_of<I>)) {
+      if (accept_inner<I>(c, r.value() == ip_proto::ipv4, r.value() == ip_proto::ipv6) != errc::ok) return bad_next;
+    } else if (r.value() != proto_of(next_of<I>)) {
       return bad_next;
     }
     if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);

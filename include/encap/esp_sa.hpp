@@ -125,8 +125,8 @@ class esp_sa {
     const std::uint64_t seq = next_seq_;
     const bool exhausted = exhausted_;
     const auto v = encap_prepare(f, next_header, room);
-    if (!v) return v.err;
-    if (const errc e = crypto_.seal(v.val); e != errc::ok) {
+    if (!v) return v.error();
+    if (const errc e = crypto_.seal(v.value()); e != errc::ok) {
       f = before;
       next_seq_ = seq;
       exhausted_ = exhausted;
@@ -190,9 +190,9 @@ class esp_sa {
   // holds the payload and the result is the next header.
   result<std::uint8_t> decap(frame& f) noexcept {
     const auto c = decap_check(f);
-    if (!c) return c.err;
-    if (const errc e = crypto_.open(c.val.view); e != errc::ok) return e;
-    return decap_finish(f, c.val);
+    if (!c) return c.error();
+    if (const errc e = crypto_.open(c.value().view); e != errc::ok) return e;
+    return decap_finish(f, c.value());
   }
 
   // decap() in three parts, for bursts: decap_check does everything before the crypto,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <system_error>
@@ -132,8 +133,10 @@ struct [[nodiscard]] result {
   constexpr bool has_value() const noexcept { return err == errc::ok; }
   constexpr explicit operator bool() const noexcept { return has_value(); }
   constexpr errc error() const noexcept { return err; }
+  // On an error: a programming error. Not a constant expression; at run time it prints
+  // which error to stderr, then aborts.
   constexpr T value() const noexcept {
-    if (!has_value()) bad_access();  // a programming error: not a constant expression, aborts at run time
+    if (!has_value()) bad_access(err, detail);
     return val;
   }
   constexpr T value_or(T other) const noexcept { return has_value() ? val : other; }
@@ -145,7 +148,11 @@ struct [[nodiscard]] result {
   friend constexpr bool operator==(const result& r, errc e) noexcept { return r.err == e; }
 
  private:
-  [[noreturn]] static void bad_access() noexcept { std::abort(); }
+  [[noreturn]] static void bad_access(errc e, std::uint32_t d) noexcept {
+    std::fprintf(stderr, "encap: result::value() called on an error: %s (errc %u, detail %u)\n", to_string(e),
+                 static_cast<unsigned>(e), static_cast<unsigned>(d));
+    std::abort();
+  }
 };
 
 class error_category_impl final : public std::error_category {

@@ -96,7 +96,7 @@ constexpr result<std::size_t> max_payload(const layer_rule& r, std::size_t room)
 constexpr std::size_t padded_payload(const layer_rule& r, std::size_t n, std::size_t room = unlimited) noexcept {
   if (r.pad_to <= 1) return n;
   const auto cap = max_payload(r, room);
-  const std::size_t limit = cap.has_value() ? cap.val : 0;
+  const std::size_t limit = cap.has_value() ? cap.value() : 0;
   const std::size_t want = round_up(n, r.pad_to);
   return want < limit ? want : (limit > n ? limit : n);
 }
@@ -127,7 +127,7 @@ constexpr result<std::size_t> room_after(rule_span rules, std::size_t mtu, std::
   for (std::size_t i = 0; i < layers && i < rules.size(); ++i) {
     const auto next = max_payload(rules[i], room);
     if (!next) return next;
-    room = next.val;
+    room = next.value();
   }
   return room;
 }
@@ -147,7 +147,7 @@ constexpr std::size_t wire_size(rule_span rules, std::size_t n, std::size_t mtu 
   for (std::size_t i = 0; i < count; ++i) {
     rooms[i] = room;
     const auto next = max_payload(rules[i], room);
-    room = next.has_value() ? next.val : 0;
+    room = next.has_value() ? next.value() : 0;
   }
   std::size_t size = n;
   for (std::size_t i = count; i-- > 0;) size = wire_size(rules[i], size, rooms[i]);
@@ -201,11 +201,11 @@ constexpr result<std::size_t> tcp_mss_ipv6(std::size_t tunnel_mtu) noexcept { re
 
 constexpr result<std::size_t> tcp_mss_ipv4(rule_span rules, std::size_t mtu) noexcept {
   const auto m = max_inner_size(rules, mtu);
-  return m ? tcp_mss_ipv4(m.val) : m;
+  return m ? tcp_mss_ipv4(m.value()) : m;
 }
 constexpr result<std::size_t> tcp_mss_ipv6(rule_span rules, std::size_t mtu) noexcept {
   const auto m = max_inner_size(rules, mtu);
-  return m ? tcp_mss_ipv6(m.val) : m;
+  return m ? tcp_mss_ipv6(m.value()) : m;
 }
 
 // The smallest underlay MTU whose max inner size is at least inner_mtu.
@@ -216,7 +216,7 @@ constexpr result<std::size_t> required_mtu(rule_span rules, std::size_t inner_mt
   while (lo < hi) {
     const std::size_t mid = lo + (hi - lo) / 2;
     const auto m = max_inner_size(rules, mid);
-    if (m.has_value() && m.val >= inner_mtu) hi = mid; else lo = mid + 1;
+    if (m.has_value() && m.value() >= inner_mtu) hi = mid; else lo = mid + 1;
   }
   return lo;
 }
@@ -256,8 +256,8 @@ constexpr tunnel_figures figures(rule_span rules, std::size_t mtu) noexcept {
   f.tcp_mss_ipv4 = tcp_mss_ipv4(rules, mtu);
   f.tcp_mss_ipv6 = tcp_mss_ipv6(rules, mtu);
   if (f.max_inner) {
-    f.wire_size_at_max = wire_size(rules, f.max_inner.val, mtu);
-    f.overhead_at_max = f.wire_size_at_max - f.max_inner.val;
+    f.wire_size_at_max = wire_size(rules, f.max_inner.value(), mtu);
+    f.overhead_at_max = f.wire_size_at_max - f.max_inner.value();
   }
   return f;
 }

@@ -11,6 +11,8 @@
 
 #include <charconv>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,10 +59,30 @@ struct stack_spec {
   operator rule_span() const noexcept { return rules; }  // NOLINT: a spec is its rules
 };
 
-struct spec_result {
-  std::optional<stack_spec> spec;
-  spec_error error;
-  explicit operator bool() const noexcept { return spec.has_value(); }
+// The parser's answer, in result<T>'s vocabulary: has_value(), value() (or * and ->),
+// error() with the position and message.
+class [[nodiscard]] spec_result {
+ public:
+  spec_result(stack_spec s) : spec_(std::move(s)) {}  // NOLINT: implicit by design, as result<T>
+  spec_result(spec_error e) : error_(std::move(e)) {}  // NOLINT
+  bool has_value() const noexcept { return spec_.has_value(); }
+  explicit operator bool() const noexcept { return has_value(); }
+  // On an error: prints the message and position to stderr, then aborts (a programming error).
+  const stack_spec& value() const {
+    if (!spec_) {
+      std::fprintf(stderr, "encap: spec_result::value() called on an error: %s (at offset %zu)\n", error_.message.c_str(),
+                   error_.offset);
+      std::abort();
+    }
+    return *spec_;
+  }
+  const stack_spec& operator*() const { return value(); }
+  const stack_spec* operator->() const { return &value(); }
+  const spec_error& error() const noexcept { return error_; }  // empty message when has_value()
+
+ private:
+  std::optional<stack_spec> spec_;
+  spec_error error_;
 };
 
 namespace detail {
@@ -127,7 +149,7 @@ class parser {
       if (out.rules.size() == max_layers) return fail(name.offset, name.text.size(), "too many layers (at most " + std::to_string(max_layers) + ")");
       std::optional<esp_mode> mode;
       auto rule = layer(name, args, mode);
-      if (!rule) return {std::nullopt, err_};
+      if (!rule) return err_;
       out.rules.push_back(*rule);
       explicit_mode.push_back(mode);
       names.push_back(name);
@@ -172,7 +194,7 @@ class parser {
     }
     place_in_stack(out.rules.data(), out.rules.size());
     out.text = std::string(s_);
-    return {std::move(out), {}};
+    return out;
   }
 
  private:
@@ -186,7 +208,7 @@ class parser {
   }
   spec_result fail(std::size_t off, std::size_t len, std::string msg) {
     err_ = {off, len, std::move(msg)};
-    return {std::nullopt, err_};
+    return err_;
   }
   std::nullopt_t bad(const token& t, std::string msg) {
     err_ = {t.offset, t.text.size(), std::move(msg)};

@@ -111,7 +111,7 @@ bool run_case(const case_line& c, esp_sa<B>& sa, Fn&& fn) {
 
 esp_sa_config config(const case_line& c) {
   const auto parsed = parse_spec("ipv4/esp(" + c.suite + ")");
-  const esp_suite s = esp_suite::from_code(parsed.spec->rules[1].param);
+  const esp_suite s = esp_suite::from_code(parsed->rules[1].param);
   return {.spi = c.spi, .suite = s, .keys = {c.enc_key, c.auth_key}, .esn = c.esn};
 }
 
