@@ -3,7 +3,7 @@
 // so the two never disagree. Not part of the library: an application of it.
 #pragma once
 
-#include <encap/encap.hpp>
+#include <encap/spec.hpp>  // the math alone: the page builds it without exceptions
 
 #include <cstdio>
 #include <optional>

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <type_traits>
+
 using namespace encap;
 
 TEST_SUITE("suites") {
@@ -93,5 +95,17 @@ TEST_SUITE("suites") {
 
   TEST_CASE("suite codes round-trip") {
     for (const auto& s : all_suites) CHECK(esp_suite::from_code(s.code()) == s);
+  }
+
+  TEST_CASE("every suite has an alias spelled as its spec string, generated from the table") {
+    REQUIRE(suite_aliases.size() == all_suites.size());
+    for (std::size_t i = 0; i < all_suites.size(); ++i) {
+      CAPTURE(to_string(all_suites[i]));
+      CHECK(suite_aliases[i].first == all_suites[i]);
+      CHECK(suite_aliases[i].second == to_string(all_suites[i]));
+    }
+    static_assert(std::is_same_v<aes_256_gcm_16, aes256_gcm_16>);  // the short names are the same types
+    static_assert(aes_256_cbc_hmac_sha1_96::value == esp_suite{cipher_id::aes256_cbc, integ_id::hmac_sha1_96});
+    static_assert(aes_192_gmac::value.icv_size() == 16);
   }
 }

@@ -1,15 +1,28 @@
-// encap/encap.hpp — everything but the crypto backends.
+// encap/encap.hpp — everything but the crypto backends: the MTU math, stacks and spec,
+// the data path (frame, SA, endpoint), PMTU helpers and pcap. A backend is one more
+// include: <encap/crypto/botan.hpp> (encap::botan) or <encap/crypto/ipsec_mb.hpp>
+// (encap::ipsec_mb). A program that needs only the math may include <encap/stack.hpp>
+// or <encap/spec.hpp> alone (standard library only).
 #pragma once
 
 #define ENCAP_VERSION_MAJOR 0
-#define ENCAP_VERSION_MINOR 1
+#define ENCAP_VERSION_MINOR 2
 #define ENCAP_VERSION_PATCH 0
 
+#include "bytes.hpp"
+#include "crypto/esp_crypto.hpp"
+#include "crypto/suite_aliases.hpp"
 #include "crypto/suites.hpp"
+#include "endpoint.hpp"
+#include "esp_sa.hpp"
+#include "fragment.hpp"
+#include "frame.hpp"
+#include "icmp.hpp"
 #include "layering.hpp"
 #include "layers/esp.hpp"
 #include "layers/ethernet.hpp"
 #include "layers/geneve.hpp"
+#include "layers/ip.hpp"
 #include "layers/gre.hpp"
 #include "layers/ipv4.hpp"
 #include "layers/ipv6.hpp"
@@ -20,7 +33,13 @@
 #include "layers/udp.hpp"
 #include "layers/vxlan.hpp"
 #include "layers/wireguard.hpp"
+#include "mss.hpp"
+#include "pcap.hpp"
+#include "replay.hpp"
 #include "result.hpp"
 #include "sizing.hpp"
 #include "spec.hpp"
 #include "stack.hpp"
+#include "wire/gre.hpp"
+#include "wire/ip.hpp"
+#include "wire/udp.hpp"

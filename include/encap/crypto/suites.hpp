@@ -214,7 +214,7 @@ struct suite {
                 "NULL encryption with no integrity protects nothing (RFC 4303 §3.2)");
 };
 
-// The common suites by their usual names.
+// The common suites by their short names (every suite also has its spec spelling, below).
 using aes128_cbc_hmac_sha1_96 = suite<cipher_id::aes128_cbc, integ_id::hmac_sha1_96>;
 using aes256_cbc_hmac_sha1_96 = suite<cipher_id::aes256_cbc, integ_id::hmac_sha1_96>;
 using aes128_cbc_hmac_sha256_128 = suite<cipher_id::aes128_cbc, integ_id::hmac_sha256_128>;
@@ -230,3 +230,9 @@ using null_hmac_sha256_128 = suite<cipher_id::null, integ_id::hmac_sha256_128>;
 
 }  // namespace v0
 }  // namespace encap
+
+// Every suite by its spec spelling (aes_256_gcm_16, aes_256_cbc_hmac_sha1_96, ...), generated
+// from the table above (by tools/gen_suite_aliases.cpp, which defines ENCAP_NO_SUITE_ALIASES).
+#ifndef ENCAP_NO_SUITE_ALIASES
+#include "suite_aliases.hpp"
+#endif
