@@ -357,7 +357,7 @@ class endpoint<Backend, stack<Ls...>> {
     using L = layer_t<I>;
     c.layer = I;
     const byte_span p = f.data();
-    constexpr bool next_is_inner = endpoint::next_is_inner<I>;
+    constexpr bool inner_next = endpoint::next_is_inner<I>;
     constexpr layer_kind next = next_of<I>;
     auto accept_inner = [&](bool v4, bool v6) { return endpoint::accept_inner<I>(c, v4, v6); };
 
@@ -366,7 +366,7 @@ class endpoint<Backend, stack<Ls...>> {
     } else if constexpr (L::kind == layer_kind::ipv4) {
       const auto h = parse_ipv4(p);
       if (!h) return h.error();
-      if (next_is_inner) {
+      if (inner_next) {
         if (const errc e = accept_inner(h.value().protocol == ip_proto::ipv4, h.value().protocol == ip_proto::ipv6); e != errc::ok) return e;
       } else if (h.value().protocol != proto_of(next)) {
         return errc::ip_unexpected_protocol;
@@ -385,7 +385,7 @@ class endpoint<Backend, stack<Ls...>> {
     } else if constexpr (L::kind == layer_kind::ipv6) {
       const auto h = parse_ipv6(p);
       if (!h) return h.error();
-      if (next_is_inner) {
+      if (inner_next) {
         if (const errc e = accept_inner(h.value().next_header == ip_proto::ipv4, h.value().next_header == ip_proto::ipv6); e != errc::ok) return e;
       } else if (h.value().next_header != proto_of(next)) {
         return errc::ip_unexpected_protocol;
@@ -423,7 +423,7 @@ class endpoint<Backend, stack<Ls...>> {
       if constexpr (has(L::options, gre_opt::key)) key = stack_.template get<I>().key;
       const auto h = parse_gre(p, key);
       if (!h) return h.error();
-      if (next_is_inner) {
+      if (inner_next) {
         if (accept_inner(h.value().protocol == ether_type::ipv4, h.value().protocol == ether_type::ipv6) != errc::ok)
           return errc::gre_unexpected_protocol;
       } else if (h.value().protocol != (next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {

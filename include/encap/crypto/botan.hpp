@@ -119,8 +119,8 @@ class botan_backend {
       case cipher_mode::none:
         break;
     }
-    if (const char* name = mac_name(c.aead ? integ_id::unspecified : s.integ)) {
-      mac_ = Botan::MessageAuthenticationCode::create_or_throw(name);
+    if (const char* mac = mac_name(c.aead ? integ_id::unspecified : s.integ)) {
+      mac_ = Botan::MessageAuthenticationCode::create_or_throw(mac);
       mac_->set_key(keys.integrity.data(), keys.integrity.size());
     }
   }
@@ -283,7 +283,7 @@ class botan_backend {
     poly_->update(v.body(), n);
     poly_->update(zeros.data(), (16 - n % 16) % 16);
     std::array<std::uint8_t, 16> lengths{};
-    for (int i = 0; i < 8; ++i) {  // little-endian 64-bit lengths
+    for (std::size_t i = 0; i < 8; ++i) {  // little-endian 64-bit lengths
       lengths[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(aad_len) >> (8 * i));
       lengths[8 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(n) >> (8 * i));
     }

@@ -20,7 +20,8 @@ constexpr bool has(gre_opt set, gre_opt o) noexcept { return (static_cast<unsign
 inline constexpr std::size_t gre_base_header_size = 4;  // C|R|K|S|..|Ver, Protocol Type
 
 constexpr std::size_t gre_header_size(gre_opt o) noexcept {
-  return gre_base_header_size + 4 * (has(o, gre_opt::csum) + has(o, gre_opt::key) + has(o, gre_opt::seq));
+  return gre_base_header_size + std::size_t{4} * (std::size_t{has(o, gre_opt::csum)} + std::size_t{has(o, gre_opt::key)} +
+                                                  std::size_t{has(o, gre_opt::seq)});
 }
 
 constexpr layer_rule gre_rule(gre_opt o = gre_opt::none) noexcept {

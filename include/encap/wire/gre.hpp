@@ -58,7 +58,7 @@ constexpr result<gre_parsed> parse_gre(const_byte_span p, std::optional<std::uin
   out.protocol = load_be16(&p[2]);
   std::size_t len = 4;
   const bool c = flags & gre_flag_c, k = flags & gre_flag_k, s = flags & gre_flag_s;
-  const std::size_t need = 4 + 4 * (c + k + s);
+  const std::size_t need = std::size_t{4} + std::size_t{4} * (std::size_t{c} + std::size_t{k} + std::size_t{s});
   if (p.size() < need) return errc::truncated;
   if (c) {
     if (internet_checksum(p.data(), p.size()) != 0) return errc::gre_bad_checksum;

@@ -98,7 +98,7 @@ constexpr void write_ipv4(std::uint8_t* h, std::size_t total_length, ipv4_fields
   h[8] = f.ttl;
   h[9] = f.protocol;
   if (std::is_constant_evaluated()) {
-    for (int i = 0; i < 4; ++i) { h[12 + i] = f.src[i]; h[16 + i] = f.dst[i]; }
+    for (std::size_t i = 0; i < 4; ++i) { h[12 + i] = f.src[i]; h[16 + i] = f.dst[i]; }
   } else {
     std::memcpy(h + 12, f.src.data(), 4);
     std::memcpy(h + 16, f.dst.data(), 4);
@@ -150,7 +150,7 @@ constexpr void write_ipv6(std::uint8_t* h, std::size_t payload_length, const ipv
   store_be16(h + 4, static_cast<std::uint16_t>(payload_length));
   h[6] = f.next_header;
   h[7] = f.hop_limit;
-  for (int i = 0; i < 16; ++i) { h[8 + i] = f.src[i]; h[24 + i] = f.dst[i]; }
+  for (std::size_t i = 0; i < 16; ++i) { h[8 + i] = f.src[i]; h[24 + i] = f.dst[i]; }
 }
 
 struct ipv6_parsed {  // addresses stay in the packet (bytes 8..39), as for IPv4
