@@ -435,7 +435,7 @@ class endpoint<Backend, stack<Ls...>> {
       if (!in_) return errc::esp_unknown_spi;
       const auto r = in_->decap_check(f);
       if (!r) return r.error();
-      const auto in = r.value();
+      const auto& in = r.value();
       if (c.deferred) {  // a burst: opened with the others, then resumed at esp_resume<I>
         *c.deferred = in;
         return errc::ok;

@@ -22,12 +22,10 @@ class frame {
   // assert: bounds outside the storage give an empty frame with no storage and no room,
   // on which every operation fails (push/put false, encap bad_inner_packet, decap
   // truncated) and nothing is ever written.
-  constexpr frame(byte_span storage, std::size_t head, std::size_t length) noexcept {
-    if (head > storage.size() || length > storage.size() - head) return;
-    buf_ = storage;
-    head_ = head;
-    tail_ = head + length;
-  }
+  constexpr frame(byte_span storage, std::size_t head, std::size_t length) noexcept
+      : buf_(within(storage, head, length) ? storage : byte_span{}),
+        head_(within(storage, head, length) ? head : 0),
+        tail_(within(storage, head, length) ? head + length : 0) {}
 
   constexpr byte_span data() const noexcept { return buf_.subspan(head_, tail_ - head_); }
   constexpr std::uint8_t* begin() const noexcept { return buf_.data() + head_; }
@@ -65,6 +63,10 @@ class frame {
   [[nodiscard]] constexpr bool truncate(std::size_t n) noexcept { return n <= size() && trim(size() - n); }
 
  private:
+  static constexpr bool within(byte_span storage, std::size_t head, std::size_t length) noexcept {
+    return head <= storage.size() && length <= storage.size() - head;
+  }
+
   byte_span buf_{};
   std::size_t head_ = 0, tail_ = 0;
 };

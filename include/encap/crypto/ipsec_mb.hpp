@@ -481,11 +481,11 @@ class ipsec_mb_backend {
   esp_suite suite_;
   IMB_HASH_ALG hash_;  // the job API's integrity algorithm, chosen once
   std::unique_ptr<key_schedule, wipe_delete> k_;
+  gcm_context_data gcm_ctx_{};
+  chacha20_poly1305_context_data chacha_ctx_{};
   secret_bytes<4> salt_;
   bool direct_ = suite_.c().mode == cipher_mode::gcm || suite_.c().mode == cipher_mode::gmac ||
                  suite_.c().mode == cipher_mode::chacha20_poly1305;
-  gcm_context_data gcm_ctx_{};
-  chacha20_poly1305_context_data chacha_ctx_{};
 };
 
 static_assert(esp_burst_backend<ipsec_mb_backend>);
