@@ -58,8 +58,13 @@ template <class L>
 concept data_path_layer = L::kind == layer_kind::ipv4 || L::kind == layer_kind::ipv6 ||
                           L::kind == layer_kind::udp || L::kind == layer_kind::gre || L::kind == layer_kind::esp;
 
+// A stack with a layer the data path does not drive lands here, with a sentence.
 template <esp_backend Backend, class Stack>
-class endpoint;
+class endpoint {
+  static_assert(sizeof(Stack) == 0,
+                "data_path_layer: an endpoint drives IPv4, IPv6, UDP, GRE and ESP layers; Ethernet, PPPoE, MPLS, VXLAN, "
+                "GENEVE, L2TPv3, MACsec and WireGuard are sizing-only (use the calculators)");
+};
 
 template <esp_backend Backend, data_path_layer... Ls>
 class endpoint<Backend, stack<Ls...>> {

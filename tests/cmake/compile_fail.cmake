@@ -2,6 +2,7 @@
 # its first lines: the text after "// expect: " on the file's first line must appear in
 # the first LINES lines the compiler prints (the embedding issue: GCC 12 and Clang 14 each).
 #   cmake -DCXX=... -DINCLUDE=... -DSOURCE=file.cpp [-DLINES=8] -P compile_fail.cmake
+cmake_policy(SET CMP0007 NEW)
 if(NOT LINES)
   set(LINES 8)
 endif()
