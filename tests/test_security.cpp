@@ -265,6 +265,16 @@ TEST_SUITE("security") {
     const std::array<std::uint8_t, 16> iv16{};
     CHECK(out.set_next_iv(iv16) == errc::size_out_of_range);  // GCM's IV is 8 bytes
     CHECK(out.set_next_iv(std::span(iv16).first(8)) == errc::ok);
+    // after the last number was sent, setting it again would send it twice
+    sa_t last({.spi = 7, .suite = s, .keys = {k.enc, k.auth}});
+    REQUIRE(last.set_next_seq(0xffffffffu) == errc::ok);
+    std::vector<std::uint8_t> buf(64 + 100 + 64);
+    test::write_inner_ipv4(buf.data() + 64, 100);
+    frame f(buf, 64, 100);
+    REQUIRE(last.encap(f, 4));
+    CHECK(last.exhausted());
+    CHECK(last.set_next_seq(0xffffffffu) == errc::sequence_backwards);
+    CHECK(last.exhausted());
 
     sa_t in({.spi = 7, .suite = s, .keys = {k.enc, k.auth}, .esn = true});
     REQUIRE(in.restore_inbound(1000) == errc::ok);

@@ -98,10 +98,10 @@ class esp_sa {
   bool exhausted() const noexcept { return exhausted_; }
   // For known-answer tests and SA handover: the sequence number of the next packet.
   // size_out_of_range for 0 or past the sequence space (2^32 - 1 without ESN),
-  // sequence_backwards below the next one this SA would use.
+  // sequence_backwards for one already used (below the next, or the last after exhaustion).
   [[nodiscard]] errc set_next_seq(std::uint64_t seq) noexcept {
     if (seq == 0 || seq > max_seq()) return errc::size_out_of_range;
-    if (seq < next_seq_) return errc::sequence_backwards;
+    if (seq < next_seq_ || (exhausted_ && seq == next_seq_)) return errc::sequence_backwards;  // (the last one is used)
     next_seq_ = seq;
     exhausted_ = false;
     return errc::ok;
