@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     if (a == "--mtu" || a == "--inner-mtu") {
       const auto v = value();
       const std::size_t n = v ? number(*v).value_or(0) : 0;
-      if (n == 0 || n > 65535 + 14)  // IP total length is 16 bits (+14 when the stack starts at Ethernet)
+      if (n == 0 || n > ::encap::report::max_mtu)
         return fail(std::string(a) + " needs a size in bytes (1..65549), got '" + std::string(v.value_or("")) + "'");
       if (a == "--mtu") mtu = n; else inner_mtu = n;
       continue;

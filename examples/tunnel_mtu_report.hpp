@@ -33,6 +33,9 @@ inline std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+// The largest MTU either front end takes: IP's 16-bit length, + 14 when the stack starts at Ethernet.
+inline constexpr std::size_t max_mtu = 65535 + 14;
+
 inline std::string num_or_null(const result<std::size_t>& r) { return r ? std::to_string(r.val) : "null"; }
 
 // Why this MTU cannot carry the stack, or nothing if it can.

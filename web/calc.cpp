@@ -25,7 +25,7 @@ EMSCRIPTEN_KEEPALIVE const char* encap_calc(const char* spec, unsigned mtu, unsi
     return out.c_str();
   }
   const stack_spec& s = *parsed;
-  if (mtu == 0 || mtu > 65535 + 14) {  // the CLI's limits (IP's 16-bit length, + 14 from Ethernet)
+  if (mtu == 0 || mtu > report::max_mtu) {  // the CLI's limits
     out = "{\"error\":{\"message\":\"the MTU is a size in bytes, 1..65549\"}}";
     return out.c_str();
   }
