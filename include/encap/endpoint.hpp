@@ -26,9 +26,13 @@
 #include "layers/udp.hpp"
 #include "result.hpp"
 #include "stack.hpp"
+#include "wire/esp.hpp"
 #include "wire/gre.hpp"
 #include "wire/ip.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/udp.hpp"
+#include "wire/walk.hpp"
 
 namespace encap {
 inline namespace v0 {
@@ -214,19 +218,10 @@ class endpoint<Backend, stack<Ls...>> {
   }
 
  private:
-  struct enc_ctx {
-    inner_ip_info inner{};
-    std::uint8_t* udp = nullptr;              // a UDP header waiting for its IPv6 pseudo-header checksum
+  struct enc_ctx : encap_walk {
     esp_packet_view* deferred = nullptr;      // a burst: ESP stops after prepare and leaves its view here
   };
-  struct dec_ctx {
-    std::uint32_t layer = 0;
-    std::optional<std::uint8_t> outer_ecn;
-    std::uint8_t inner_version = 0;
-    std::optional<std::uint32_t> gre_seq;
-    const std::uint8_t* ip_src = nullptr;
-    const std::uint8_t* ip_dst = nullptr;
-    bool ipv6 = false;
+  struct dec_ctx : decap_walk {
     typename esp_sa<Backend>::inbound* deferred = nullptr;  // a burst: ESP stops after its checks
   };
 
@@ -302,29 +297,14 @@ class endpoint<Backend, stack<Ls...>> {
     if constexpr (I == size - 1 && inner_ip_layer) {
       // the inner packet's own header: nothing to write
     } else if constexpr (L::kind == layer_kind::ipv4) {
-      (void)f.push(ipv4_header_size);
-      const bool df = opt_.df == df_policy::set || (opt_.df == df_policy::copy && c.inner.df);
-      // DSCP copied, ECN copied (RFC 6040 normal mode)
-      write_ipv4(f.begin(), f.size(), {l.src, l.dst, c.inner.tos, l.ttl, proto_of(next), ++ip_id_, df});
-      c.udp = nullptr;  // RFC 3948 §2.1: UDP checksum zero over IPv4
+      encap_ipv4(f, c, l, proto_of(next), ++ip_id_, opt_.df);
     } else if constexpr (L::kind == layer_kind::ipv6) {
-      (void)f.push(ipv6_header_size);
-      write_ipv6(f.begin(), f.size() - ipv6_header_size, {l.src, l.dst, c.inner.tos, l.hop_limit, proto_of(next), 0});
-      if (c.udp) {  // RFC 8200 §8.1: UDP over IPv6 needs its checksum
-        const std::size_t ulen = load_be16(c.udp + 4);
-        const std::uint16_t sum = internet_checksum(c.udp, ulen, ipv6_pseudo_sum(l.src.data(), l.dst.data(), ulen, ip_proto::udp));
-        store_be16(c.udp + 6, sum == 0 ? 0xffff : sum);
-        c.udp = nullptr;
-      }
+      encap_ipv6(f, c, l, proto_of(next));
     } else if constexpr (L::kind == layer_kind::udp) {
-      (void)f.push(udp_header_size);
-      write_udp(f.begin(), l.src_port, l.dst_port, f.size());
-      c.udp = f.begin();
+      encap_udp(f, c, l);
     } else if constexpr (L::kind == layer_kind::gre) {
       constexpr gre_opt o = L::options;
-      (void)f.push(gre_header_size(o));
-      const std::uint16_t proto = next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4;
-      write_gre(f.begin(), f.size() - gre_header_size(o), o, proto, l.key, has(o, gre_opt::seq) ? gre_seq_++ : 0);
+      encap_gre(f, o, next == layer_kind::ipv6, l.key, has(o, gre_opt::seq) ? gre_seq_++ : 0);
     } else if constexpr (L::kind == layer_kind::esp) {
       if (!out_) return errc::esp_unknown_spi;
       if (c.deferred) {  // a burst: sealed with the others, then resumed at layer I - 1
@@ -341,101 +321,37 @@ class endpoint<Backend, stack<Ls...>> {
 
   // ---- decapsulation, outermost layer first ----------------------------------------------
 
-  // What may follow layer I: the next layer, or past the last one an IP packet of either version.
+  // What may follow layer I: the next layer, or past the last one an IP packet (of the
+  // version the stack's last layer names, or of either).
   template <std::size_t I>
   static constexpr bool next_is_inner = I + 1 == size || (I + 2 == size && inner_ip_layer);
   template <std::size_t I>
-  static constexpr layer_kind next_of = I + 1 < size ? stack_type::rules[I + 1].kind : layer_kind::ipv4;
-
-  // Layer I says it carries an IPv4 (v4) or IPv6 (v6) packet: is that what the stack carries?
-  template <std::size_t I>
-  static errc accept_inner(dec_ctx& c, bool v4, bool v6) noexcept {
-    if constexpr (!next_is_inner<I>) return errc::ok;
-    if constexpr (inner_ip_layer) { if (next_of<I> == layer_kind::ipv4 ? !v4 : !v6) return errc::ip_unexpected_protocol; }
-    if (!v4 && !v6) return errc::ip_unexpected_protocol;
-    c.inner_version = v4 ? 4 : 6;
-    return errc::ok;
-  }
+  static constexpr decap_next next_of = [] {
+    if constexpr (!next_is_inner<I>) return decap_next{proto_of(stack_type::rules[I + 1].kind), 0};
+    else if constexpr (inner_ip_layer)
+      return decap_next{0, stack_type::rules[size - 1].kind == layer_kind::ipv4 ? decap_next::inner_v4 : decap_next::inner_v6};
+    else return decap_next{0, decap_next::inner_v4 | decap_next::inner_v6};
+  }();
 
   template <std::size_t I>
   errc decap_layer(frame& f, dec_ctx& c) noexcept {
     using L = layer_t<I>;
     c.layer = I;
-    const byte_span p = f.data();
-    constexpr bool inner_next = endpoint::next_is_inner<I>;
-    constexpr layer_kind next = next_of<I>;
-    auto accept_inner = [&](bool v4, bool v6) { return endpoint::accept_inner<I>(c, v4, v6); };
-
+    constexpr decap_next next = next_of<I>;
+    const L* peer = check_outer_ ? &stack_.template get<I>() : nullptr;
+    errc e = errc::ok;
     if constexpr (I == size - 1 && inner_ip_layer) {
       return errc::ok;  // the inner packet itself: checked by decap()
     } else if constexpr (L::kind == layer_kind::ipv4) {
-      const auto h = parse_ipv4(p);
-      if (!h) return h.error();
-      if (inner_next) {
-        if (const errc e = accept_inner(h.value().protocol == ip_proto::ipv4, h.value().protocol == ip_proto::ipv6); e != errc::ok) return e;
-      } else if (h.value().protocol != proto_of(next)) {
-        return errc::ip_unexpected_protocol;
-      }
-      if (check_outer_) {
-        const L& l = stack_.template get<I>();
-        if (std::memcmp(p.data() + 12, l.dst.data(), 4) != 0 || std::memcmp(p.data() + 16, l.src.data(), 4) != 0)
-          return errc::ip_unexpected_address;
-      }
-      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.value().tos & 3);
-      c.ip_src = p.data() + 12;
-      c.ip_dst = p.data() + 16;
-      c.ipv6 = false;
-      (void)f.truncate(h.value().total_length);
-      (void)f.pull(h.value().header_length);
+      e = decap_ipv4(f, c, next, peer);
     } else if constexpr (L::kind == layer_kind::ipv6) {
-      const auto h = parse_ipv6(p);
-      if (!h) return h.error();
-      if (inner_next) {
-        if (const errc e = accept_inner(h.value().next_header == ip_proto::ipv4, h.value().next_header == ip_proto::ipv6); e != errc::ok) return e;
-      } else if (h.value().next_header != proto_of(next)) {
-        return errc::ip_unexpected_protocol;
-      }
-      if (check_outer_) {
-        const L& l = stack_.template get<I>();
-        if (std::memcmp(p.data() + 8, l.dst.data(), 16) != 0 || std::memcmp(p.data() + 24, l.src.data(), 16) != 0)
-          return errc::ip_unexpected_address;
-      }
-      if (!c.outer_ecn) c.outer_ecn = static_cast<std::uint8_t>(h.value().traffic_class & 3);
-      c.ip_src = p.data() + 8;
-      c.ip_dst = p.data() + 24;
-      c.ipv6 = true;
-      (void)f.truncate(ipv6_header_size + h.value().payload_length);
-      (void)f.pull(ipv6_header_size);
+      e = decap_ipv6(f, c, next, peer);
     } else if constexpr (L::kind == layer_kind::udp) {
-      const auto h = parse_udp(p);
-      if (!h) return h.error();
-      if (check_outer_) {
-        const L& l = stack_.template get<I>();
-        if (load_be16(p.data()) != l.dst_port || load_be16(p.data() + 2) != l.src_port) return errc::udp_unexpected_port;
-      }
-      (void)f.truncate(h.value().length);
-      if (h.value().checksum != 0 || c.ipv6) {
-        if (h.value().checksum == 0 || !c.ip_src) return errc::udp_bad_checksum;  // IPv6 requires it (RFC 8200 §8.1)
-        const std::uint32_t pseudo = c.ipv6 ? ipv6_pseudo_sum(c.ip_src, c.ip_dst, h.value().length, ip_proto::udp)
-                                            : ipv4_pseudo_sum(c.ip_src, c.ip_dst, h.value().length, ip_proto::udp);
-        if (internet_checksum(p.data(), h.value().length, pseudo) != 0) return errc::udp_bad_checksum;
-      }
-      (void)f.pull(udp_header_size);
-      if constexpr (next == layer_kind::esp)
-        if (const errc e = classify_nat_t(f.data()); e != errc::ok) return e;
+      e = decap_udp(f, c, peer, next.proto == ip_proto::esp && !next.inner);
     } else if constexpr (L::kind == layer_kind::gre) {
       std::optional<std::uint32_t> key;
       if constexpr (has(L::options, gre_opt::key)) key = stack_.template get<I>().key;
-      const auto h = parse_gre(p, key);
-      if (!h) return h.error();
-      if (inner_next) {
-        if (accept_inner(h.value().protocol == ether_type::ipv4, h.value().protocol == ether_type::ipv6) != errc::ok)
-          return errc::gre_unexpected_protocol;
-      } else if (h.value().protocol != (next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {
-        return errc::gre_unexpected_protocol;
-      }
-      c.gre_seq = h.value().seq;
-      (void)f.pull(h.value().header_length);
+      e = decap_gre(f, c, next, key);
     } else if constexpr (L::kind == layer_kind::esp) {
       if (!in_) return errc::esp_unknown_spi;
       const auto r = in_->decap_check(f);
@@ -445,11 +361,11 @@ class endpoint<Backend, stack<Ls...>> {
         *c.deferred = in;
         return errc::ok;
       }
-      errc e = errc::ok;
       in_->open({&in.view, 1}, {&e, 1});
       if (e != errc::ok) return e;
       return esp_resume<I>(f, c, in);
     }
+    if (e != errc::ok) return e;
     if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
     else return errc::ok;
   }
@@ -460,13 +376,7 @@ class endpoint<Backend, stack<Ls...>> {
     c.layer = I;
     const auto r = in_->decap_finish(f, in);
     if (!r) return r.error();
-    // an unauthenticated SA reports every failure after decryption alike (esp_sa.hpp)
-    const errc bad_next = in_->authenticated() ? errc::esp_bad_next_header : errc::esp_bad_trailer;
-    if (next_is_inner<I>) {
-      if (accept_inner<I>(c, r.value() == ip_proto::ipv4, r.value() == ip_proto::ipv6) != errc::ok) return bad_next;
-    } else if (r.value() != proto_of(next_of<I>)) {
-      return bad_next;
-    }
+    if (const errc e = decap_esp_next(c, next_of<I>, r.value(), in_->authenticated()); e != errc::ok) return e;
     if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
     else return errc::ok;
   }

@@ -22,6 +22,7 @@
 #include "replay.hpp"
 #include "result.hpp"
 #include "sizing.hpp"
+#include "wire/esp.hpp"
 #include "wire/ip.hpp"
 
 namespace encap {
@@ -152,19 +153,11 @@ class esp_sa {
     const std::uint64_t seq = next_seq_;
     if (seq == max_seq()) exhausted_ = true; else ++next_seq_;  // refuse, never wrap (RFC 4303 §3.3.3)
 
-    std::uint8_t* t = f.begin() + n;
-    if (p > n) {
-      std::memset(t, 0, p - n);  // TFC padding (RFC 4303 §2.7)
-      t += p - n;
-    }
-    for (std::size_t i = 1; i <= pad_len; ++i) *t++ = static_cast<std::uint8_t>(i);  // RFC 4303 §2.4
-    *t++ = static_cast<std::uint8_t>(pad_len);
-    *t = next_header;
+    write_esp_trailer(f.begin(), n, p, pad_len, next_header);
     (void)f.put(tail);
     (void)f.push(head);
     std::uint8_t* h = f.begin();
-    store_be32(h, spi_);
-    store_be32(h + 4, static_cast<std::uint32_t>(seq));
+    write_esp_header(h, spi_, static_cast<std::uint32_t>(seq));
     const byte_span iv{h + esp_header_size, iv_size_};
     if (fixed_iv_len_) {
       std::memcpy(iv.data(), fixed_iv_.data(), fixed_iv_len_ < iv.size() ? fixed_iv_len_ : iv.size());
@@ -238,9 +231,7 @@ class esp_sa {
       if (pad_len + esp_trailer_fixed > body || next_header == ip_proto::no_next) return errc::esp_bad_trailer;
     } else {
       if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
-      const std::uint8_t* pad = b + body - esp_trailer_fixed - pad_len;
-      for (std::size_t i = 0; i < pad_len; ++i)
-        if (pad[i] != static_cast<std::uint8_t>(i + 1)) return errc::esp_bad_padding;
+      if (!esp_padding_valid(b + body - esp_trailer_fixed - pad_len, pad_len)) return errc::esp_bad_padding;
       // checked again: one burst may carry the same sequence number twice
       if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
       replay_.update(in.seq);

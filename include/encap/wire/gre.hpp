@@ -11,8 +11,11 @@
 #include <optional>
 
 #include "../bytes.hpp"
+#include "../frame.hpp"
 #include "../layers/gre.hpp"
 #include "../result.hpp"
+#include "ip.hpp"
+#include "walk.hpp"
 
 namespace encap {
 inline namespace v0 {
@@ -69,6 +72,29 @@ constexpr result<gre_parsed> parse_gre(const_byte_span p, std::optional<std::uin
   if (out.key != expected_key) return errc::gre_key_mismatch;
   out.header_length = len;
   return out;
+}
+
+// ---- the layer's codec ---------------------------------------------------------------------
+
+// GRE carries IP here: the protocol type names the next header's version.
+inline void encap_gre(frame& f, gre_opt o, bool next_is_ipv6, std::uint32_t key, std::uint32_t seq) noexcept {
+  (void)f.push(gre_header_size(o));
+  write_gre(f.begin(), f.size() - gre_header_size(o), o, next_is_ipv6 ? ether_type::ipv6 : ether_type::ipv4, key, seq);
+}
+
+// `next.proto` is ip_proto::ipv4 or ipv6 when a tunnel layer (not the inner packet) follows.
+inline errc decap_gre(frame& f, decap_walk& w, const decap_next& next, std::optional<std::uint32_t> key) noexcept {
+  const auto h = parse_gre(f.data(), key);
+  if (!h) return h.error();
+  const std::uint16_t pt = h.value().protocol;
+  if (next.inner) {
+    if (w.accept_inner(next, pt == ether_type::ipv4, pt == ether_type::ipv6) != errc::ok) return errc::gre_unexpected_protocol;
+  } else if (pt != (next.proto == ip_proto::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {
+    return errc::gre_unexpected_protocol;
+  }
+  w.gre_seq = h.value().seq;
+  (void)f.pull(h.value().header_length);
+  return errc::ok;
 }
 
 }  // namespace v0

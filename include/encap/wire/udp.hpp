@@ -1,11 +1,15 @@
-// encap/wire/udp.hpp — the UDP header (RFC 768) and ESP-in-UDP classification
-// (RFC 3948).
+// encap/wire/udp.hpp — the UDP header (RFC 768), ESP-in-UDP classification (RFC 3948),
+// and the UDP layer's codec.
 #pragma once
 
 #include <cstdint>
 
 #include "../bytes.hpp"
+#include "../frame.hpp"
+#include "../layers/udp.hpp"
 #include "../result.hpp"
+#include "ip.hpp"
+#include "walk.hpp"
 
 namespace encap {
 inline namespace v0 {
@@ -38,6 +42,33 @@ constexpr errc classify_nat_t(const_byte_span payload) noexcept {
   if (payload.size() >= 4 && payload[0] == 0 && payload[1] == 0 && payload[2] == 0 && payload[3] == 0)
     return errc::non_esp_marker;
   return errc::ok;
+}
+
+// ---- the layer's codec ---------------------------------------------------------------------
+
+// Over IPv6 the checksum is filled in by the IPv6 layer outside (encap_ipv6).
+inline void encap_udp(frame& f, encap_walk& w, const udp& l) noexcept {
+  (void)f.push(udp_header_size);
+  write_udp(f.begin(), l.src_port, l.dst_port, f.size());
+  w.udp = f.begin();
+}
+
+// `peer`: when set, the packet must come from its dst_port and go to its src_port.
+// `esp_next`: ESP follows, so NAT-keepalives and IKE (non-ESP marker) are told apart.
+inline errc decap_udp(frame& f, decap_walk& w, const udp* peer, bool esp_next) noexcept {
+  const byte_span p = f.data();
+  const auto h = parse_udp(p);
+  if (!h) return h.error();
+  if (peer && (load_be16(p.data()) != peer->dst_port || load_be16(p.data() + 2) != peer->src_port)) return errc::udp_unexpected_port;
+  (void)f.truncate(h.value().length);
+  if (h.value().checksum != 0 || w.ipv6) {
+    if (h.value().checksum == 0 || !w.ip_src) return errc::udp_bad_checksum;  // IPv6 requires it (RFC 8200 §8.1)
+    const std::uint32_t pseudo = w.ipv6 ? ipv6_pseudo_sum(w.ip_src, w.ip_dst, h.value().length, ip_proto::udp)
+                                        : ipv4_pseudo_sum(w.ip_src, w.ip_dst, h.value().length, ip_proto::udp);
+    if (internet_checksum(p.data(), h.value().length, pseudo) != 0) return errc::udp_bad_checksum;
+  }
+  (void)f.pull(udp_header_size);
+  return esp_next ? classify_nat_t(f.data()) : errc::ok;
 }
 
 }  // namespace v0

@@ -1,0 +1,43 @@
+// encap/wire/ipv4.hpp — the IPv4 layer's codec (RFC 791): an outer header written in
+// front of a packet, and an outer header checked and stripped.
+#pragma once
+
+#include <cstring>
+
+#include "../frame.hpp"
+#include "../layers/ip.hpp"
+#include "../layers/ipv4.hpp"
+#include "ip.hpp"
+#include "walk.hpp"
+
+namespace encap {
+inline namespace v0 {
+
+// DSCP and ECN copied from the inner packet (RFC 6040 normal mode); DF per policy.
+// The frame has the headroom (checked by the endpoint before anything is written).
+inline void encap_ipv4(frame& f, encap_walk& w, const ipv4& l, std::uint8_t protocol, std::uint16_t id, df_policy df) noexcept {
+  (void)f.push(ipv4_header_size);
+  const bool d = df == df_policy::set || (df == df_policy::copy && w.inner.df);
+  write_ipv4(f.begin(), f.size(), {l.src, l.dst, w.inner.tos, l.ttl, protocol, id, d});
+  w.udp = nullptr;  // RFC 3948 §2.1: UDP checksum zero over IPv4
+}
+
+// `peer`: when set, the packet must come from its dst and go to its src (the tunnel's view).
+inline errc decap_ipv4(frame& f, decap_walk& w, const decap_next& next, const ipv4* peer) noexcept {
+  const byte_span p = f.data();
+  const auto h = parse_ipv4(p);
+  if (!h) return h.error();
+  if (const errc e = w.accept_proto(next, h.value().protocol); e != errc::ok) return e;
+  if (peer && (std::memcmp(p.data() + 12, peer->dst.data(), 4) != 0 || std::memcmp(p.data() + 16, peer->src.data(), 4) != 0))
+    return errc::ip_unexpected_address;
+  if (!w.outer_ecn) w.outer_ecn = static_cast<std::uint8_t>(h.value().tos & 3);
+  w.ip_src = p.data() + 12;
+  w.ip_dst = p.data() + 16;
+  w.ipv6 = false;
+  (void)f.truncate(h.value().total_length);
+  (void)f.pull(h.value().header_length);
+  return errc::ok;
+}
+
+}  // namespace v0
+}  // namespace encap
