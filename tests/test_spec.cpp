@@ -90,7 +90,7 @@ TEST_SUITE("spec") {
     e = error_of("ipv4/gre(key,key)");
     CHECK(e.offset == 13);
     e = error_of("ipv4/gre(ttl)");
-    CHECK(e.message.find("valid: csum, key, seq") != std::string::npos);
+    CHECK(e.message.find("valid: csum, key, key=N, seq") != std::string::npos);
     e = error_of("ipv4/esp(aes-256-cbc,hmac-sha1-96,pad=8)/ipv4");
     CHECK(e.message.find("multiple of the suite's alignment (16 bytes)") != std::string::npos);
     e = error_of("ipv4/esp");
@@ -104,7 +104,7 @@ TEST_SUITE("spec") {
     e = error_of("ipv4/udp/geneve(opt=6)");
     CHECK(e.message.find("4-byte units") != std::string::npos);
     e = error_of("ipv4(x)");
-    CHECK(e.message == "'ipv4' takes no arguments");
+    CHECK(e.message == "unknown IPv4 option 'x'; valid: src=ADDRESS, dst=ADDRESS, ttl=N");
     CHECK(e.offset == 5);
   }
 
@@ -173,4 +173,57 @@ TEST_SUITE("spec") {
     CHECK(error_of("ipv4/esp(aes-256-gcm-16,tfc=512,tfc=256)/ipv4").message == "ESP option 'tfc' given twice");
     CHECK(error_of("ipv4/esp(aes-256-gcm-16,tunnel,tunnel)/ipv4").message == "ESP mode given twice");
   }
+
+  TEST_CASE("values for the run-time endpoint: addresses (RFC 4291 §2.2 text forms), TTL, UDP ports, GRE key") {
+    const auto r = parse_spec("ipv6(src=2001:db8::1,dst=::ffff:192.0.2.7,hops=9)/udp(4500)/esp(aes-128-gcm-16)/ipv4(src=10.0.0.1,dst=10.0.0.2,ttl=7)/gre(key=4000000000,seq)");
+    REQUIRE_MESSAGE(r, r.error().message);
+    const std::array<std::uint8_t, 16> a{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const std::array<std::uint8_t, 16> b{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
+    CHECK(r->values[0].v6.src == a);
+    CHECK(r->values[0].v6.dst == b);
+    CHECK(r->values[0].v6.hop_limit == 9);
+    CHECK(r->values[1].ports.src_port == 4500);
+    CHECK(r->values[3].v4.src == std::array<std::uint8_t, 4>{10, 0, 0, 1});
+    CHECK(r->values[3].v4.ttl == 7);
+    CHECK(r->values[4].gre_key == 4000000000u);
+    CHECK(r->rules[4] == gre_rule(gre_opt::key | gre_opt::seq));  // key=N sets the K bit
+    // every IPv6 text form of one address
+    for (const char* t : {"2001:db8:0:0:0:0:0:1", "2001:DB8::1", "2001:db8:0::0:1", "2001:0db8:0000:0000:0000:0000:0000:0001"}) {
+      CAPTURE(t);
+      const auto x = parse_spec(std::string("ipv6(src=") + t + ")/ipv4");
+      REQUIRE(x);
+      CHECK(x->values[0].v6.src == a);
+    }
+    const std::array<std::uint8_t, 16> zero{};
+    CHECK(parse_spec("ipv6(src=::)/ipv4")->values[0].v6.src == zero);
+    for (const char* t : {"2001:db8::1::2", "2001:db8:1", "1:2:3:4:5:6:7:8:9", "12345::1", "2001:db8::g", ":1::2", "1:2:3:4:5:6:7:"}) {
+      CAPTURE(t);
+      const auto e = error_of(std::string("ipv6(src=") + t + ")/ipv4");
+      CHECK(e.message == std::string("not an IPv6 address: '") + t + "'");
+      CHECK(e.offset == 5);
+    }
+    for (const char* t : {"10.0.0", "10.0.0.256", "10.0.0.1.2", "10..0.1", "a.b.c.d"}) {
+      CAPTURE(t);
+      CHECK(error_of(std::string("ipv4(dst=") + t + ")/gre").message == std::string("not an IPv4 address: '") + t + "'");
+    }
+    CHECK(error_of("ipv4(ttl=0)/gre").message == "ttl is 1 to 255");
+    CHECK(error_of("ipv4(src=10.0.0.1,src=10.0.0.2)/gre").message == "'src' given twice");
+    CHECK(error_of("ipv4(hops=3,foo)/gre").message == "unknown IPv4 option 'foo'; valid: src=ADDRESS, dst=ADDRESS, ttl=N");
+  }
+
+  TEST_CASE("udp(N): ESP in UDP is port 4500 (RFC 3948 §2); 500 is IKE's (RFC 7296 §2)") {
+    CHECK(parse_spec("ipv4/udp(4500)/esp(aes-256-gcm-16)/ipv4"));
+    const auto ike = error_of("ipv4/udp(500)/esp(aes-256-gcm-16)/ipv4");
+    CHECK(ike.message == "UDP 500 is IKE's port (RFC 7296 §2); ESP in UDP uses 4500 (RFC 3948 §2)");
+    CHECK(ike.offset == 9);
+    CHECK(error_of("ipv4/udp(4501)/esp(aes-256-gcm-16)/ipv4").message.find("uses port 4500") != std::string::npos);
+    // a NAT-mapped peer port, said explicitly
+    const auto nat = parse_spec("ipv4/udp(sport=4500,dport=61000)/esp(aes-256-gcm-16)/ipv4");
+    REQUIRE(nat);
+    CHECK(nat->values[1].ports.dst_port == 61000);
+    CHECK(parse_spec("ipv4/udp(4789)/vxlan/eth"));  // other overlays keep their own ports
+    CHECK(error_of("ipv4/udp(0)/vxlan/eth").message == "a UDP port is 1 to 65535");
+    CHECK(error_of("ipv4/udp(4500,sport=1)/esp(aes-256-gcm-16)/ipv4").message == "the source port given twice");
+  }
 }
+

@@ -17,6 +17,7 @@
 #include <span>
 #include <stdexcept>
 
+#include "endpoint_common.hpp"
 #include "esp_sa.hpp"
 #include "frame.hpp"
 #include "layers/esp.hpp"
@@ -36,27 +37,6 @@
 
 namespace encap {
 inline namespace v0 {
-
-// Which outer headers decap compares with the stack's own (the peer's view: a received
-// packet's source is the stack's dst, its destination the stack's src; UDP ports likewise).
-enum class outer_check : std::uint8_t {
-  automatic,  // every IP address and UDP port of the tunnel's headers when the stack has no ESP
-              // (nothing else authenticates a plain GRE/IPIP/UDP packet); none with ESP, whose
-              // SPI and ICV do, and where NAT may rewrite the outer address and port (RFC 3948)
-  addresses,  // those addresses and ports always
-  none,       // nothing: the caller filters (e.g. by socket)
-};
-
-struct tunnel_options {
-  std::size_t mtu = 1500;             // path MTU: the most the outermost layer may emit
-  df_policy df = df_policy::copy;     // outer IPv4 DF: copied from the inner packet (IPv6 inner: set)
-  outer_check check = outer_check::automatic;
-};
-
-struct decap_info {
-  std::uint8_t inner_version = 0;       // 4 or 6
-  std::optional<std::uint32_t> gre_seq; // the GRE sequence number, when present (RFC 2890)
-};
 
 template <class L>
 concept data_path_layer = L::kind == layer_kind::ipv4 || L::kind == layer_kind::ipv6 ||
@@ -230,41 +210,14 @@ class endpoint<Backend, stack<Ls...>> {
   result<byte_span> admit(frame& f, enc_ctx& c) const noexcept {
     if (esp_count && !out_) return errc::esp_unknown_spi;  // no outbound SA
     if (esp_count && out_->exhausted()) return errc::sequence_exhausted;  // before any layer is written
-    const auto inner = peek_ip(f.data());
+    constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
+    const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
     if (!inner) return inner.error();
-    if constexpr (inner_ip_layer)
-      if (inner.value().version != (stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6)) return errc::bad_inner_packet;
-    if (max_inner_ == 0) return errc::mtu_too_small;
-    if (f.size() > max_inner_)
-      return result<byte_span>(inner.value().df ? errc::packet_too_big : errc::needs_fragmentation, static_cast<std::uint32_t>(max_inner_));
-    if (f.headroom() < headroom) return errc::no_headroom;
-    if (f.tailroom() < tailroom) return errc::no_tailroom;
     c.inner = inner.value();
     return f.data();
   }
 
-  // After every layer: the inner packet's length field, less any TFC padding, and RFC 6040 ECN.
-  result<decap_info> decap_inner(frame& f, const dec_ctx& c) noexcept {
-    const auto p = f.data();
-    const std::uint8_t version = p.empty() ? 0 : p[0] >> 4;
-    std::size_t len = 0, min_len = 40;
-    if (version == 4 && p.size() >= 20) {
-      len = load_be16(&p[2]);
-      const std::size_t ihl = std::size_t{p[0] & 0x0fu} * 4;
-      min_len = ihl < 20 ? len + 1 : ihl;  // the header itself: IHL of at least 5 words
-    } else if (version == 6 && p.size() >= 40) {
-      len = 40 + std::size_t{load_be16(&p[4])};
-    }
-    if (len < min_len || len > p.size() || version != c.inner_version) return result<decap_info>(errc::bad_inner_packet, size);
-    (void)f.truncate(len);
-    if (c.outer_ecn) {
-      const std::uint8_t tos = version == 4 ? p[1] : static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4);
-      const auto e2 = ecn_decap(tos & 3, *c.outer_ecn);
-      if (!e2) return result<decap_info>(e2.error(), size);
-      if (e2.value() != (tos & 3)) set_ecn(f.data(), e2.value());
-    }
-    return decap_info{version, c.gre_seq};
-  }
+  result<decap_info> decap_inner(frame& f, const dec_ctx& c) noexcept { return decap_inner_packet(f, c, size); }
 
   template <std::size_t I> using layer_t = std::remove_cvref_t<decltype(std::declval<stack_type&>().template get<I>())>;
 

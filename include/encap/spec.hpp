@@ -9,6 +9,8 @@
 // that point at the offending token and list what would be valid.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdio>
@@ -25,6 +27,8 @@
 #include "layers/geneve.hpp"
 #include "layers/gre.hpp"
 #include "layers/ip.hpp"
+#include "layers/ipv4.hpp"
+#include "layers/ipv6.hpp"
 #include "layers/l2tpv3.hpp"
 #include "layers/macsec.hpp"
 #include "layers/mpls.hpp"
@@ -51,9 +55,20 @@ struct spec_error {
   }
 };
 
+// A layer's run-time values, where the spec gives them: ipv4(src=192.0.2.1,dst=192.0.2.2,ttl=64),
+// ipv6(src=2001:db8::1,dst=2001:db8::2,hops=64), udp(4500) or udp(sport=4500,dport=4500),
+// gre(key=42). The calculators ignore them; the run-time endpoint writes them.
+struct layer_values {
+  ipv4 v4{};
+  ipv6 v6{};
+  udp ports{};
+  std::uint32_t gre_key = 0;
+};
+
 struct stack_spec {
   std::vector<layer_rule> rules;    // outermost first, in context: input to every calculator
   std::vector<esp_mode> modes;      // per layer; meaningful for ESP layers
+  std::vector<layer_values> values; // per layer; addresses, ports, GRE key
   std::string text;                 // canonical spelling
 
   operator rule_span() const noexcept { return rules; }  // NOLINT: a spec is its rules
@@ -115,6 +130,64 @@ inline std::optional<std::size_t> parse_size(std::string_view v) {
   return n;
 }
 
+// Dotted-quad IPv4 (four decimal octets, no leading '+' or spaces).
+inline bool parse_ipv4_address(std::string_view t, std::array<std::uint8_t, 4>& out) {
+  std::size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    std::size_t e = pos;
+    while (e < t.size() && t[e] != '.') ++e;
+    const auto n = parse_size(t.substr(pos, e - pos));
+    if (!n || *n > 255 || e == pos || e - pos > 3) return false;
+    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(*n);
+    if (i < 3 && e == t.size()) return false;
+    pos = e + 1;
+  }
+  return pos == t.size() + 1;
+}
+
+// IPv6 text (RFC 4291 §2.2: groups of 1 to 4 hex digits, one "::", a trailing dotted quad).
+inline bool parse_ipv6_address(std::string_view t, std::array<std::uint8_t, 16>& out) {
+  // the groups of one side of "::" into words; false on a malformed group
+  auto groups = [](std::string_view side, bool last, std::uint16_t* w, std::size_t& n) {
+    if (side.empty()) return true;
+    std::size_t pos = 0;
+    while (true) {
+      const std::size_t e = std::min(side.find(':', pos), side.size());
+      const std::string_view g = side.substr(pos, e - pos);
+      if (last && e == side.size() && g.find('.') != std::string_view::npos) {
+        std::array<std::uint8_t, 4> v4{};
+        if (n > 6 || !parse_ipv4_address(g, v4)) return false;
+        w[n++] = static_cast<std::uint16_t>(v4[0] << 8 | v4[1]);
+        w[n++] = static_cast<std::uint16_t>(v4[2] << 8 | v4[3]);
+        return true;
+      }
+      unsigned v = 0;
+      const auto r = std::from_chars(g.data(), g.data() + g.size(), v, 16);
+      if (g.empty() || g.size() > 4 || n == 8 || r.ec != std::errc{} || r.ptr != g.data() + g.size()) return false;
+      w[n++] = static_cast<std::uint16_t>(v);
+      if (e == side.size()) return true;
+      pos = e + 1;
+    }
+  };
+  std::uint16_t head[8] = {}, tail[8] = {};
+  std::size_t nh = 0, nt = 0;
+  const std::size_t gap = t.find("::");
+  if (gap == std::string_view::npos) {
+    if (!groups(t, true, head, nh) || nh != 8) return false;
+  } else {
+    if (t.find("::", gap + 1) != std::string_view::npos) return false;
+    if (!groups(t.substr(0, gap), false, head, nh) || !groups(t.substr(gap + 2), true, tail, nt) || nh + nt > 7) return false;
+  }
+  std::uint16_t w[8] = {};
+  for (std::size_t i = 0; i < nh; ++i) w[i] = head[i];
+  for (std::size_t i = 0; i < nt; ++i) w[8 - nt + i] = tail[i];
+  for (std::size_t i = 0; i < 8; ++i) {
+    out[2 * i] = static_cast<std::uint8_t>(w[i] >> 8);
+    out[2 * i + 1] = static_cast<std::uint8_t>(w[i]);
+  }
+  return true;
+}
+
 class parser {
  public:
   explicit parser(std::string_view s) : s_(s) {}
@@ -148,9 +221,11 @@ class parser {
       if (name.text.empty()) return fail(name.offset, 1, "empty layer: expected one of " + layer_names());
       if (out.rules.size() == max_layers) return fail(name.offset, name.text.size(), "too many layers (at most " + std::to_string(max_layers) + ")");
       std::optional<esp_mode> mode;
-      auto rule = layer(name, args, mode);
+      layer_values values{};
+      auto rule = layer(name, args, mode, values);
       if (!rule) return err_;
       out.rules.push_back(*rule);
+      out.values.push_back(values);
       explicit_mode.push_back(mode);
       names.push_back(name);
       if (pos >= s_.size()) break;
@@ -192,6 +267,15 @@ class parser {
         return fail(names[i].offset, names[i].text.size(), m);
       }
     }
+    // ESP in UDP is port 4500 (RFC 3948 §2); udp(N) over ESP with another port is a mistake.
+    for (std::size_t i = 0; i + 1 < out.rules.size(); ++i)
+      if (out.rules[i].kind == layer_kind::udp && out.rules[i + 1].kind == layer_kind::esp)
+        for (const token& t : udp_port_tokens_)
+          if (t.offset > names[i].offset && t.offset < names[i + 1].offset && out.values[i].ports.dst_port != nat_t_port)
+            return fail(t.offset, t.text.size(),
+                        out.values[i].ports.dst_port == 500
+                            ? "UDP 500 is IKE's port (RFC 7296 §2); ESP in UDP uses 4500 (RFC 3948 §2)"
+                            : "ESP in UDP uses port 4500 (RFC 3948 §2); for a NAT-mapped peer port say udp(sport=4500,dport=N)");
     place_in_stack(out.rules.data(), out.rules.size());
     out.text = std::string(s_);
     return out;
@@ -200,6 +284,7 @@ class parser {
  private:
   std::string_view s_;
   spec_error err_;
+  std::vector<token> udp_port_tokens_;
 
   token trim(std::string_view t, std::size_t off) const {
     while (!t.empty() && t.front() == ' ') { t.remove_prefix(1); ++off; }
@@ -236,17 +321,18 @@ class parser {
     return r;
   }
 
-  std::optional<layer_rule> layer(const token& name, const std::vector<token>& args, std::optional<esp_mode>& mode) {
+  std::optional<layer_rule> layer(const token& name, const std::vector<token>& args, std::optional<esp_mode>& mode,
+                                  layer_values& v) {
     const std::string_view n = name.text;
-    if (n == "ipv4" || n == "ip4" || n == "ip") return no_args(name, args, ipv4_rule());
-    if (n == "ipv6" || n == "ip6") return no_args(name, args, ipv6_rule());
-    if (n == "udp") return no_args(name, args, udp_rule());
+    if (n == "ipv4" || n == "ip4" || n == "ip") return ip(args, false, v);
+    if (n == "ipv6" || n == "ip6") return ip(args, true, v);
+    if (n == "udp") return udp_ports(args, v);
     if (n == "pppoe") return no_args(name, args, pppoe_rule());
     if (n == "vxlan") return no_args(name, args, vxlan_rule());
     if (n == "wireguard" || n == "wg") return no_args(name, args, wireguard_rule());
     if (n == "dot1q" || n == "vlan") return no_args(name, args, ethernet_rule(1));
     if (n == "qinq") return no_args(name, args, ethernet_rule(2));
-    if (n == "gre") return gre(args);
+    if (n == "gre") return gre(args, v);
     if (n == "esp") return esp(name, args, mode);
     if (n == "eth" || n == "ethernet") return eth(args);
     if (n == "mpls") return mpls(args);
@@ -256,14 +342,67 @@ class parser {
     return bad(name, "unknown layer '" + std::string(n) + "'; valid layers: " + layer_names());
   }
 
-  std::optional<layer_rule> gre(const std::vector<token>& args) {
+  // Addresses and TTL: values for the run-time endpoint (the calculators need none).
+  std::optional<layer_rule> ip(const std::vector<token>& args, bool v6, layer_values& v) {
+    bool seen[3] = {};
+    for (const auto& a : args) {
+      auto [k, val] = kv(a.text);
+      const int which = k == "src" ? 0 : k == "dst" ? 1 : (k == "ttl" || k == "hops" || k == "hop_limit") ? 2 : -1;
+      if (which < 0 || val.empty())
+        return bad(a, std::string("unknown ") + (v6 ? "IPv6" : "IPv4") + " option '" + std::string(a.text) +
+                          "'; valid: src=ADDRESS, dst=ADDRESS, " + (v6 ? "hops=N" : "ttl=N"));
+      if (seen[which]) return bad(a, "'" + std::string(k) + "' given twice");
+      seen[which] = true;
+      if (which == 2) {
+        const auto n = number(a, val, k);
+        if (!n) return std::nullopt;
+        if (*n < 1 || *n > 255) return bad(a, std::string(k) + " is 1 to 255");
+        (v6 ? v.v6.hop_limit : v.v4.ttl) = static_cast<std::uint8_t>(*n);
+        continue;
+      }
+      const bool ok = v6 ? parse_ipv6_address(val, which == 0 ? v.v6.src : v.v6.dst)
+                         : parse_ipv4_address(val, which == 0 ? v.v4.src : v.v4.dst);
+      if (!ok) return bad(a, std::string("not an ") + (v6 ? "IPv6" : "IPv4") + " address: '" + std::string(val) + "'");
+    }
+    return v6 ? ipv6_rule() : ipv4_rule();
+  }
+
+  // udp(4500) sets both ports; udp(sport=N,dport=N) each (a NAT may map the peer's port).
+  std::optional<layer_rule> udp_ports(const std::vector<token>& args, layer_values& v) {
+    bool seen_s = false, seen_d = false;
+    for (const auto& a : args) {
+      auto [k, val] = kv(a.text);
+      const bool both = val.empty() || k == "port";
+      if (!both && k != "sport" && k != "dport")
+        return bad(a, "unknown UDP option '" + std::string(a.text) + "'; valid: PORT, port=N, sport=N, dport=N");
+      const auto n = number(a, both && val.empty() ? k : val, "a UDP port");
+      if (!n) return std::nullopt;
+      if (*n < 1 || *n > 65535) return bad(a, "a UDP port is 1 to 65535");
+      if ((both || k == "sport") && seen_s) return bad(a, "the source port given twice");
+      if ((both || k == "dport") && seen_d) return bad(a, "the destination port given twice");
+      if (both || k == "sport") { v.ports.src_port = static_cast<std::uint16_t>(*n); seen_s = true; }
+      if (both || k == "dport") { v.ports.dst_port = static_cast<std::uint16_t>(*n); seen_d = true; }
+      if (both) udp_port_tokens_.push_back(a);
+    }
+    return udp_rule();
+  }
+
+  std::optional<layer_rule> gre(const std::vector<token>& args, layer_values& v) {
     gre_opt o = gre_opt::none;
     for (const auto& a : args) {
       gre_opt f;
+      auto [k, val] = kv(a.text);
       if (a.text == "csum" || a.text == "checksum") f = gre_opt::csum;
       else if (a.text == "key") f = gre_opt::key;
+      else if (k == "key" && !val.empty()) {
+        std::uint32_t key = 0;
+        const auto r = std::from_chars(val.data(), val.data() + val.size(), key);
+        if (r.ec != std::errc{} || r.ptr != val.data() + val.size()) return bad(a, "a GRE key is a number, 0 to 4294967295");
+        v.gre_key = key;
+        f = gre_opt::key;
+      }
       else if (a.text == "seq") f = gre_opt::seq;
-      else return bad(a, "unknown GRE option '" + std::string(a.text) + "'; valid: csum, key, seq");
+      else return bad(a, "unknown GRE option '" + std::string(a.text) + "'; valid: csum, key, key=N, seq");
       if (has(o, f)) return bad(a, "GRE option '" + std::string(a.text) + "' given twice");
       o = o | f;
     }

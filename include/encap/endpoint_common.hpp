@@ -1,0 +1,81 @@
+// encap/endpoint_common.hpp — what the typed endpoint (endpoint.hpp) and the run-time one
+// (runtime_endpoint.hpp) share around their layers: options, the result of a decap, the
+// checks before anything is written, and the inner packet's checks after every layer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "frame.hpp"
+#include "result.hpp"
+#include "wire/ip.hpp"
+#include "wire/walk.hpp"
+
+namespace encap {
+inline namespace v0 {
+
+// Which outer headers decap compares with the stack's own (the peer's view: a received
+// packet's source is the stack's dst, its destination the stack's src; UDP ports likewise).
+enum class outer_check : std::uint8_t {
+  automatic,  // every IP address and UDP port of the tunnel's headers when the stack has no ESP
+              // (nothing else authenticates a plain GRE/IPIP/UDP packet); none with ESP, whose
+              // SPI and ICV do, and where NAT may rewrite the outer address and port (RFC 3948)
+  addresses,  // those addresses and ports always
+  none,       // nothing: the caller filters (e.g. by socket)
+};
+
+struct tunnel_options {
+  std::size_t mtu = 1500;             // path MTU: the most the outermost layer may emit
+  df_policy df = df_policy::copy;     // outer IPv4 DF: copied from the inner packet (IPv6 inner: set)
+  outer_check check = outer_check::automatic;
+};
+
+struct decap_info {
+  std::uint8_t inner_version = 0;       // 4 or 6
+  std::optional<std::uint32_t> gre_seq; // the GRE sequence number, when present (RFC 2890)
+};
+
+// What encap refuses before touching anything: a packet that is not IP (or not of the
+// `version` the stack's last layer names; 0: either), larger than the tunnel MTU
+// (packet_too_big when DF is set or the inner packet is IPv6, needs_fragmentation
+// otherwise; detail carries the tunnel MTU), or a frame without the room.
+inline result<inner_ip_info> admit_inner(const frame& f, std::uint8_t version, std::size_t max_inner, std::size_t headroom,
+                                         std::size_t tailroom) noexcept {
+  const auto inner = peek_ip(f.data());
+  if (!inner) return inner.error();
+  if (version && inner.value().version != version) return errc::bad_inner_packet;
+  if (max_inner == 0) return errc::mtu_too_small;
+  if (f.size() > max_inner)
+    return result<inner_ip_info>(inner.value().df ? errc::packet_too_big : errc::needs_fragmentation, static_cast<std::uint32_t>(max_inner));
+  if (f.headroom() < headroom) return errc::no_headroom;
+  if (f.tailroom() < tailroom) return errc::no_tailroom;
+  return inner.value();
+}
+
+// After every layer: the inner packet's length field, less any TFC padding, and RFC 6040
+// ECN. An error's detail is `layers` (the inner packet).
+inline result<decap_info> decap_inner_packet(frame& f, const decap_walk& c, std::size_t layers) noexcept {
+  const auto at = static_cast<std::uint32_t>(layers);
+  const auto p = f.data();
+  const std::uint8_t version = p.empty() ? 0 : p[0] >> 4;
+  std::size_t len = 0, min_len = 40;
+  if (version == 4 && p.size() >= 20) {
+    len = load_be16(&p[2]);
+    const std::size_t ihl = std::size_t{p[0] & 0x0fu} * 4;
+    min_len = ihl < 20 ? len + 1 : ihl;  // the header itself: IHL of at least 5 words
+  } else if (version == 6 && p.size() >= 40) {
+    len = 40 + std::size_t{load_be16(&p[4])};
+  }
+  if (len < min_len || len > p.size() || version != c.inner_version) return result<decap_info>(errc::bad_inner_packet, at);
+  (void)f.truncate(len);
+  if (c.outer_ecn) {
+    const std::uint8_t tos = version == 4 ? p[1] : static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4);
+    const auto e2 = ecn_decap(tos & 3, *c.outer_ecn);
+    if (!e2) return result<decap_info>(e2.error(), at);
+    if (e2.value() != (tos & 3)) set_ecn(f.data(), e2.value());
+  }
+  return decap_info{version, c.gre_seq};
+}
+
+}  // namespace v0
+}  // namespace encap

@@ -1,0 +1,337 @@
+// encap/runtime_endpoint.hpp — a tunnel endpoint whose stack is known only at run time:
+// built from a stack_spec (the tunnel-mtu grammar, with addresses, ports and GRE key as
+// values), an outbound SA and a table of inbound SAs whose suites come from
+// configuration or IKE. It folds over the same per-layer codecs (wire/) as the typed
+// endpoint, so for the same stack, SA and packet it writes the same bytes and reports
+// the same errors (code and layer); tests/test_runtime_endpoint.cpp checks that.
+//
+//   auto spec = parse_spec("ipv4(src=192.0.2.1,dst=192.0.2.2)/udp(4500)/esp(aes-256-gcm-16)/ipv4").value();
+//   sa_table<botan_backend> in;  in.add(inbound_config);
+//   esp_sa<botan_backend> out(outbound_config);
+//   runtime_endpoint<botan_backend> ep(spec, {.mtu = 1500}, &out, &in);
+//   frame f(buf, ep.headroom(), len);  ep.encap(f);  ep.decap(g);
+//
+// Rekeying (RFC 7296 §2.8): add the new inbound SA to the table, switch the outbound SA
+// with set_outbound() (one pointer: no packet lost or sent twice), erase the old inbound
+// SA when IKE deletes it. The data path never allocates or throws.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "endpoint_common.hpp"
+#include "esp_sa.hpp"
+#include "frame.hpp"
+#include "sa_table.hpp"
+#include "sizing.hpp"
+#include "spec.hpp"
+#include "wire/esp.hpp"
+#include "wire/gre.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
+#include "wire/udp.hpp"
+#include "wire/walk.hpp"
+
+namespace encap {
+inline namespace v0 {
+
+template <esp_backend Backend>
+class runtime_endpoint {
+ public:
+  static constexpr std::size_t burst_chunk = 32;  // packets whose crypto goes to the backend together
+
+  // Throws std::invalid_argument for a stack the data path cannot drive (a sizing-only
+  // layer, two ESP layers) or an outbound SA that does not fit the stack's ESP layer.
+  runtime_endpoint(const stack_spec& s, tunnel_options o, esp_sa<Backend>* outbound = nullptr, sa_table<Backend>* inbound = nullptr)
+      : opt_(o), in_(inbound) {
+    const std::size_t n = s.rules.size();
+    if (n == 0 || n > max_layers || s.values.size() != n) throw std::invalid_argument("runtime_endpoint: an empty or malformed stack_spec");
+    rules_.assign(s.rules.begin(), s.rules.end());
+    size_ = n;
+    inner_ip_layer_ = rules_[n - 1].inner_header;
+    esp_index_ = n;
+    written_ = inner_ip_layer_ ? n - 1 : n;
+    for (std::size_t i = 0; i < n; ++i) {
+      const layer_kind k = rules_[i].kind;
+      if (!(is_ip(k) || k == layer_kind::udp || k == layer_kind::gre || k == layer_kind::esp))
+        throw std::invalid_argument(std::string("data_path_layer: an endpoint drives IPv4, IPv6, UDP, GRE and ESP layers; '") +
+                                    std::string(to_string(k)) + "' is sizing-only (use the calculators)");
+      if (k == layer_kind::esp) {
+        if (esp_index_ != n) throw std::invalid_argument("one ESP layer per tunnel");
+        esp_index_ = i;
+      }
+      step& st = steps_[i];
+      st.kind = k;
+      st.values = s.values[i];
+      st.gre = static_cast<gre_opt>(rules_[i].param);
+      // encapsulation: the protocol of what follows (past the last layer: the inner packet's)
+      st.next_is_packet = i + 1 == n;
+      st.proto = i + 1 < n ? proto_of(rules_[i + 1].kind) : 0;
+      // decapsulation: what may follow
+      const bool inner_next = i + 1 == n || (i + 2 == n && inner_ip_layer_);
+      if (!inner_next) st.next = {proto_of(rules_[i + 1].kind), 0};
+      else if (inner_ip_layer_) st.next = {0, rules_[n - 1].kind == layer_kind::ipv4 ? decap_next::inner_v4 : decap_next::inner_v6};
+      else st.next = {0, decap_next::inner_v4 | decap_next::inner_v6};
+    }
+    inner_version_ = !inner_ip_layer_ ? 0 : rules_[n - 1].kind == layer_kind::ipv4 ? 4 : 6;
+    headroom_ = required_headroom(rule_span{rules_.data(), n});
+    tailroom_ = required_tailroom(rule_span{rules_.data(), n});
+    max_inner_ = max_inner_size(rule_span{rules_.data(), n}, o.mtu).value_or(0);
+    check_outer_ = o.check == outer_check::addresses || (o.check == outer_check::automatic && esp_index_ == n);
+    if (esp_index_ != n) esp_room_ = room_after(rule_span{rules_.data(), n}, o.mtu, esp_index_).value_or(0);
+    if (outbound && set_outbound(outbound) != errc::ok)
+      throw std::invalid_argument("runtime_endpoint: the SA's suite or padding differs from the stack's ESP layer");
+  }
+
+  std::size_t mtu() const noexcept { return opt_.mtu; }
+  std::size_t max_inner() const noexcept { return max_inner_; }  // the tunnel MTU
+  std::size_t headroom() const noexcept { return headroom_; }
+  std::size_t tailroom() const noexcept { return tailroom_; }
+  std::size_t size() const noexcept { return size_; }
+  // A layer's values (addresses, ports, GRE key), e.g. to follow a NAT-mapped peer port.
+  layer_values& values(std::size_t i) noexcept { return steps_[i].values; }
+  const layer_values& values(std::size_t i) const noexcept { return steps_[i].values; }
+
+  // The outbound SA, switched in one store (a rekey). invalid_suite if its suite or
+  // padding does not fit the stack's ESP layer (the tunnel MTU was computed from it);
+  // nothing changes then. nullptr stops ESP output (esp_unknown_spi).
+  [[nodiscard]] errc set_outbound(esp_sa<Backend>* sa) noexcept {
+    if (sa && esp_index_ < size_) {
+      const layer_rule& r = rules_[esp_index_];
+      if (esp_rule(sa->suite(), {r.extra_padding, r.pad_to}) != r) return errc::invalid_suite;
+    }
+    out_ = sa;
+    return errc::ok;
+  }
+  esp_sa<Backend>* outbound() const noexcept { return out_; }
+  void set_inbound(sa_table<Backend>* t) noexcept { in_ = t; }
+  sa_table<Backend>* inbound() const noexcept { return in_; }
+
+  // As endpoint::encap: on success f holds the outer packet; every check that can fail
+  // runs before anything is written; a crypto failure puts f and the counters back.
+  result<byte_span> encap(frame& f) noexcept {
+    encap_walk c{};
+    if (const auto r = admit(f, c); !r) return r;
+    const frame before = f;
+    const std::uint16_t ip_id = ip_id_;
+    const std::uint32_t gre_seq = gre_seq_;
+    if (const errc e = encap_layers(f, c, written_, nullptr); e != errc::ok) {
+      f = before;
+      ip_id_ = ip_id;
+      gre_seq_ = gre_seq;
+      return e;
+    }
+    return f.data();
+  }
+
+  // As endpoint::decap; the ESP layer's SA is found in the table by SPI.
+  result<decap_info> decap(frame& f) noexcept {
+    decap_walk c{};
+    pending p{};
+    if (const errc e = decap_layers(f, c, 0, nullptr, p); e != errc::ok) return result<decap_info>(e, c.layer);
+    return decap_inner_packet(f, c, size_);
+  }
+
+  // Bursts, as endpoint's: the same results as one call per packet, in order.
+  std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
+    const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
+    std::size_t ok = 0;
+    if (esp_index_ == size_ || !esp_burst_backend<Backend>) {
+      for (std::size_t i = 0; i < n; ++i) ok += (out[i] = encap(frames[i])).has_value();
+      return ok;
+    }
+    std::array<encap_walk, burst_chunk> ctx;
+    std::array<esp_packet_view, burst_chunk> views;
+    std::array<errc, burst_chunk> sealed;
+    std::array<std::size_t, burst_chunk> at;
+    std::array<frame, burst_chunk> before;
+    for (std::size_t base = 0; base < n; base += burst_chunk) {
+      std::size_t m = 0;
+      for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
+        ctx[m] = encap_walk{};
+        before[m] = frames[i];
+        out[i] = admit(frames[i], ctx[m]);
+        if (out[i]) out[i] = encap_layers(frames[i], ctx[m], written_, &views[m]);  // stops after ESP's prepare
+        if (out[i]) at[m++] = i;
+        else frames[i] = before[m];
+      }
+      if (m) out_->seal({views.data(), m}, {sealed.data(), m});
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = at[k];
+        errc e = sealed[k];
+        if (e == errc::ok) e = encap_layers(frames[i], ctx[k], esp_index_, nullptr);
+        if (e != errc::ok) frames[i] = before[k];  // (its sequence number stays used: a gap, never a reuse)
+        out[i] = e == errc::ok ? result<byte_span>(frames[i].data()) : result<byte_span>(e);
+        ok += e == errc::ok;
+      }
+    }
+    return ok;
+  }
+
+  std::size_t decap_burst(std::span<frame> frames, std::span<result<decap_info>> out) noexcept {
+    const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
+    std::size_t ok = 0;
+    if (esp_index_ == size_ || !esp_burst_backend<Backend>) {
+      for (std::size_t i = 0; i < n; ++i) ok += (out[i] = decap(frames[i])).has_value();
+      return ok;
+    }
+    std::array<decap_walk, burst_chunk> ctx;
+    std::array<pending, burst_chunk> held;
+    std::array<esp_packet_view, burst_chunk> views;
+    std::array<errc, burst_chunk> opened;
+    std::array<std::size_t, burst_chunk> at;
+    for (std::size_t base = 0; base < n; base += burst_chunk) {
+      std::size_t m = 0;
+      for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
+        ctx[m] = decap_walk{};
+        if (const errc e = decap_layers(frames[i], ctx[m], 0, &held[m], held[m]); e != errc::ok) {  // stops after ESP's checks
+          out[i] = result<decap_info>(e, ctx[m].layer);
+          continue;
+        }
+        views[m] = held[m].in.view;
+        at[m++] = i;
+      }
+      // one backend call per run of packets of the same SA
+      for (std::size_t k = 0; k < m;) {
+        std::size_t e = k + 1;
+        while (e < m && held[e].sa == held[k].sa) ++e;
+        held[k].sa->open({views.data() + k, e - k}, {opened.data() + k, e - k});
+        k = e;
+      }
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = at[k];
+        errc e = opened[k];
+        // the window as the packets before this one left it (a forged duplicate: esp_replayed)
+        if (const errc w = held[k].sa->recheck(held[k].in); w != errc::ok) e = w;
+        if (e == errc::ok) e = esp_resume(frames[i], ctx[k], held[k]);
+        out[i] = e == errc::ok ? decap_inner_packet(frames[i], ctx[k], size_) : result<decap_info>(e, ctx[k].layer);
+        ok += out[i].has_value();
+      }
+    }
+    return ok;
+  }
+
+ private:
+  struct step {
+    layer_kind kind{};
+    bool next_is_packet = false;   // encap: the inner packet follows (its version names the protocol)
+    std::uint8_t proto = 0;        // encap: the next layer's protocol number
+    gre_opt gre = gre_opt::none;
+    decap_next next{};             // decap: what may follow
+    layer_values values{};
+  };
+  struct pending {
+    esp_sa<Backend>* sa = nullptr;
+    typename esp_sa<Backend>::inbound in{};
+  };
+
+  static constexpr std::uint8_t proto_of(layer_kind k) noexcept {
+    switch (k) {
+      case layer_kind::ipv4: return ip_proto::ipv4;
+      case layer_kind::ipv6: return ip_proto::ipv6;
+      case layer_kind::udp: return ip_proto::udp;
+      case layer_kind::gre: return ip_proto::gre;
+      case layer_kind::esp: return ip_proto::esp;
+      default: return 255;
+    }
+  }
+
+  result<byte_span> admit(frame& f, encap_walk& c) const noexcept {
+    if (esp_index_ != size_ && !out_) return errc::esp_unknown_spi;  // no outbound SA
+    if (esp_index_ != size_ && out_->exhausted()) return errc::sequence_exhausted;
+    const auto inner = admit_inner(f, inner_version_, max_inner_, headroom_, tailroom_);
+    if (!inner) return inner.error();
+    c.inner = inner.value();
+    return f.data();
+  }
+
+  // Writes layers [0, from) innermost first. With `deferred` (a burst), stops after ESP's
+  // prepare and leaves its view there; resumed with from = esp_index_.
+  errc encap_layers(frame& f, encap_walk& c, std::size_t from, esp_packet_view* deferred) noexcept {
+    for (std::size_t i = from; i-- > 0;) {
+      const step& s = steps_[i];
+      const std::uint8_t proto = s.next_is_packet ? (c.inner.version == 6 ? ip_proto::ipv6 : ip_proto::ipv4) : s.proto;
+      switch (s.kind) {
+        case layer_kind::ipv4: encap_ipv4(f, c, s.values.v4, proto, ++ip_id_, opt_.df); break;
+        case layer_kind::ipv6: encap_ipv6(f, c, s.values.v6, proto); break;
+        case layer_kind::udp: encap_udp(f, c, s.values.ports); break;
+        case layer_kind::gre:
+          encap_gre(f, s.gre, proto == ip_proto::ipv6, s.values.gre_key, has(s.gre, gre_opt::seq) ? gre_seq_++ : 0);
+          break;
+        case layer_kind::esp: {
+          if (!out_) return errc::esp_unknown_spi;
+          if (deferred) {
+            const auto r = out_->encap_prepare(f, proto, esp_room_);
+            if (r) *deferred = r.value();
+            return r.error();
+          }
+          if (const errc e = out_->encap(f, proto, esp_room_).error(); e != errc::ok) return e;
+          break;
+        }
+        default: return errc::no_such_layer;  // (refused by the constructor)
+      }
+    }
+    return errc::ok;
+  }
+
+  // Opens layers from `from` on, outermost first. With `deferred` (a burst), stops after
+  // ESP's checks and leaves the SA and packet there.
+  errc decap_layers(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
+    for (std::size_t i = from; i < written_; ++i) {
+      const step& s = steps_[i];
+      c.layer = static_cast<std::uint32_t>(i);
+      errc e = errc::ok;
+      switch (s.kind) {
+        case layer_kind::ipv4: e = decap_ipv4(f, c, s.next, check_outer_ ? &s.values.v4 : nullptr); break;
+        case layer_kind::ipv6: e = decap_ipv6(f, c, s.next, check_outer_ ? &s.values.v6 : nullptr); break;
+        case layer_kind::udp: e = decap_udp(f, c, check_outer_ ? &s.values.ports : nullptr, s.next.proto == ip_proto::esp && !s.next.inner); break;
+        case layer_kind::gre:
+          e = decap_gre(f, c, s.next, has(s.gre, gre_opt::key) ? std::optional<std::uint32_t>(s.values.gre_key) : std::nullopt);
+          break;
+        case layer_kind::esp: {
+          if (!in_) return errc::esp_unknown_spi;
+          if (f.size() < esp_header_size) return errc::truncated;
+          p.sa = in_->find(load_be32(f.begin()));
+          if (!p.sa) return errc::esp_unknown_spi;
+          const auto r = p.sa->decap_check(f);
+          if (!r) return r.error();
+          p.in = r.value();
+          if (deferred) return errc::ok;  // a burst: opened with the others, then esp_resume
+          p.sa->open({&p.in.view, 1}, {&e, 1});
+          if (e != errc::ok) return e;
+          return esp_resume(f, c, p);
+        }
+        default: return errc::no_such_layer;
+      }
+      if (e != errc::ok) return e;
+    }
+    return errc::ok;
+  }
+
+  // The ESP layer after its ICV passed: padding, window, next header; then the layers inside.
+  errc esp_resume(frame& f, decap_walk& c, pending& p) noexcept {
+    c.layer = static_cast<std::uint32_t>(esp_index_);
+    const auto r = p.sa->decap_finish(f, p.in);
+    if (!r) return r.error();
+    if (const errc e = decap_esp_next(c, steps_[esp_index_].next, r.value(), p.sa->authenticated()); e != errc::ok) return e;
+    return decap_layers(f, c, esp_index_ + 1, nullptr, p);
+  }
+
+  std::array<step, max_layers> steps_{};
+  std::vector<layer_rule> rules_;
+  tunnel_options opt_;
+  esp_sa<Backend>* out_ = nullptr;
+  sa_table<Backend>* in_ = nullptr;
+  std::size_t size_ = 0, written_ = 0, esp_index_ = max_layers;
+  bool inner_ip_layer_ = false;
+  std::uint8_t inner_version_ = 0;
+  std::size_t headroom_ = 0, tailroom_ = 0, max_inner_ = 0, esp_room_ = unlimited;
+  bool check_outer_ = false;
+  std::uint16_t ip_id_ = 0;
+  std::uint32_t gre_seq_ = 0;
+};
+
+}  // namespace v0
+}  // namespace encap

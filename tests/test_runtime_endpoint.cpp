@@ -1,0 +1,168 @@
+// runtime_endpoint.hpp against the typed endpoint, packet for packet (the harness is
+// tests/support/twins.hpp): for each stack shape the typed tests cover (tunnel and
+// transport, IPv4 and IPv6 underlays, NAT-T, GRE with options, TFC and extra padding,
+// plain GRE and IP-in-IP) the same inner packets give the same bytes or the same error
+// (code and detail), and the same hostile packets (every truncation, a flipped bit at
+// every offset) give the same error and failing layer, or the same inner packet. The
+// typed endpoint is the oracle here; its own bytes are checked against published vectors,
+// tshark and scapy elsewhere. Every suite: test_runtime_suites.cpp. Also: the SA table.
+#include <encap/crypto/botan.hpp>
+#include <encap/runtime_endpoint.hpp>
+#include <encap/sa_table.hpp>
+
+#include <doctest/doctest.h>
+
+#include "support/backends.hpp"
+#include "support/twins.hpp"
+
+using namespace encap;
+using namespace encap::test;
+
+TEST_SUITE("runtime_endpoint") {
+  TEST_CASE_TEMPLATE("every other stack shape: the same bytes and errors as the typed endpoint", B, ENCAP_BACKENDS) {
+    for (const esp_suite s : {aes_256_cbc_hmac_sha1_96::value, aes_256_gcm_16::value, chacha20_poly1305::value}) {
+      if (!B::supports(s)) continue;
+      const std::string n(to_string(s));
+      INFO(n);
+      if (s == aes_256_cbc_hmac_sha1_96::value) {
+        using S = aes_256_cbc_hmac_sha1_96;
+        run_shape<B>(outer4 / udp{4500, 4501} / esp<tunnel, S>{} / ipv4{}, std::string(outer4_spec) + "/udp(sport=4500,dport=4501)/esp(" + n + ")/ipv4", &s);
+        run_shape<B>(outer6 / esp<tunnel, S>{}, std::string(outer6_spec) + "/esp(" + n + ")", &s);
+        run_shape<B>(outer4 / esp<tunnel, S, tfc_padding<256>>{} / ipv6{}, std::string(outer4_spec) + "/esp(" + n + ",tfc=256)/ipv6", &s);
+        run_shape<B>(outer4 / esp<tunnel, S, extra_padding<32>>{} / delivery4 / gre<gre_opt::csum>{},
+                     std::string(outer4_spec) + "/esp(" + n + ",pad=32)/" + delivery4_spec + "/gre(csum)", &s,
+                     {.mtu = 1400, .df = df_policy::set, .check = outer_check::addresses});
+      } else if (s == aes_256_gcm_16::value) {
+        using S = aes_256_gcm_16;
+        run_shape<B>(outer4 / udp{4500, 4501} / esp<tunnel, S>{} / ipv4{}, std::string(outer4_spec) + "/udp(sport=4500,dport=4501)/esp(" + n + ")/ipv4", &s);
+        run_shape<B>(outer6 / esp<tunnel, S>{}, std::string(outer6_spec) + "/esp(" + n + ")", &s);
+        run_shape<B>(outer4 / esp<tunnel, S, tfc_padding<256>>{} / ipv6{}, std::string(outer4_spec) + "/esp(" + n + ",tfc=256)/ipv6", &s);
+        run_shape<B>(outer4 / esp<transport, S>{} / gre{}, std::string(outer4_spec) + "/esp(" + n + ",transport)/gre", &s,
+                     {.mtu = 9000, .df = df_policy::clear});
+      } else {
+        using S = chacha20_poly1305;
+        run_shape<B>(outer6 / udp{} / esp<tunnel, S>{} / ipv6{}, std::string(outer6_spec) + "/udp(4500)/esp(" + n + ")/ipv6", &s);
+        run_shape<B>(outer4 / esp<tunnel, S>{} / outer6 / gre<gre_opt::key>{9} / ipv4{},
+                     std::string(outer4_spec) + "/esp(" + n + ")/" + outer6_spec + "/gre(key=9)/ipv4", &s);
+      }
+    }
+    // no ESP: plain GRE with every option and IP-in-IP, where the outer addresses are checked
+    run_shape<B>(outer4 / gre<gre_opt::csum | gre_opt::key | gre_opt::seq>{42} / ipv6{},
+                 std::string(outer4_spec) + "/gre(csum,key=42,seq)/ipv6", nullptr);
+    run_shape<B>(outer4 / ipv4{}, std::string(outer4_spec) + "/ipv4", nullptr, {.mtu = 576});
+  }
+
+  TEST_CASE("the comparison sees a one-byte difference: a TTL on encap, a GRE key on decap") {
+    constexpr esp_suite gcm = aes_256_gcm_16::value;
+    const auto ttl = parse_spec("ipv4(src=100.1.1.1,dst=100.3.3.3,ttl=63)/esp(aes-256-gcm-16)/ipv4(src=172.16.0.1,dst=172.16.0.2,ttl=255)/gre");
+    twins<botan_backend, std::remove_const_t<decltype(outer4 / esp<tunnel, aes_256_gcm_16>{} / delivery4 / gre{})>> a(
+        outer4 / esp<tunnel, aes_256_gcm_16>{} / delivery4 / gre{}, ttl.value(), &gcm, {});
+    CHECK(a.encap(test::inner_ipv4(100), 1).size() == 180);  // 20 + 8 + 8 + (100 + 20 + 4 + 2, aligned to 4: 128) + 16
+    CHECK(a.mismatches == 1);
+    CHECK(a.first.find("encap bytes") == 0);
+    const auto key = parse_spec("ipv4(src=100.1.1.1,dst=100.3.3.3)/gre(key=8)/ipv4");
+    twins<botan_backend, std::remove_const_t<decltype(outer4 / gre<gre_opt::key>{7} / ipv4{})>> b(outer4 / gre<gre_opt::key>{7} / ipv4{},
+                                                                                               key.value(), nullptr, {});
+    const bytes pkt = b.encap(test::inner_ipv4(64), 1);
+    INFO(b.first);
+    REQUIRE(b.mismatches == 1);  // the key in the header
+    REQUIRE(pkt.size() == 20 + 8 + 64);
+    b.decap(pkt, "genuine", 0);
+    CHECK(b.mismatches == 3);  // the error, and the inner packet only the typed one released
+    CHECK(b.first.find("encap bytes") == 0);
+  }
+
+  TEST_CASE_TEMPLATE("SA table: 10,000 SAs found by SPI; unknown SPI touches nothing; erase keeps the others reachable", B, ENCAP_BACKENDS) {
+    const test::suite_keys keys(aes_128_gcm_16::value);
+    sa_table<B> t;
+    for (std::uint32_t i = 0; i < 10000; ++i) t.add({.spi = 0x100 + i * 7919u, .suite = aes_128_gcm_16::value, .keys = {keys.enc, keys.auth}});
+    CHECK(t.size() == 10000);
+    for (std::uint32_t i = 0; i < 10000; ++i) {
+      const esp_sa<B>* sa = t.find(0x100 + i * 7919u);
+      REQUIRE(sa);
+      CHECK(sa->spi() == 0x100 + i * 7919u);
+    }
+    CHECK(t.find(0x101) == nullptr);
+    CHECK(t.find(0) == nullptr);
+    CHECK_THROWS_AS(t.add({.spi = 0x100, .suite = aes_128_gcm_16::value, .keys = {keys.enc, keys.auth}}), std::invalid_argument);
+    CHECK_THROWS_AS(t.add({.spi = 0, .suite = aes_128_gcm_16::value, .keys = {keys.enc, keys.auth}}), std::invalid_argument);
+    // erase every other one (backward-shift deletion must keep every probe chain whole)
+    for (std::uint32_t i = 0; i < 10000; i += 2) CHECK(t.erase(0x100 + i * 7919u));
+    CHECK_FALSE(t.erase(0x100));
+    CHECK(t.size() == 5000);
+    for (std::uint32_t i = 0; i < 10000; ++i) CHECK((t.find(0x100 + i * 7919u) != nullptr) == (i % 2 == 1));
+    // adjacent SPIs (sequential allocation, as many IKE daemons do)
+    sa_table<B> seq;
+    for (std::uint32_t i = 1; i <= 3000; ++i) seq.add({.spi = 0xc0000000u + i, .suite = aes_128_gcm_16::value, .keys = {keys.enc, keys.auth}});
+    for (std::uint32_t i = 1; i <= 3000; i += 3) CHECK(seq.erase(0xc0000000u + i));
+    std::size_t found = 0;
+    for (std::uint32_t i = 1; i <= 3000; ++i) found += seq.find(0xc0000000u + i) != nullptr;
+    CHECK(found == 2000);
+  }
+
+  TEST_CASE_TEMPLATE("rekey: old and new inbound SAs side by side, the outbound switched in one step, nothing lost or sent twice", B,
+                     ENCAP_BACKENDS) {
+    constexpr esp_suite s = aes_256_gcm_16::value;
+    const test::suite_keys k_old(s, 1), k_new(s, 2);
+    const auto spec = parse_spec("ipv4(src=192.0.2.1,dst=192.0.2.2)/udp(4500)/esp(aes-256-gcm-16)/ipv4").value();
+    const auto back = parse_spec("ipv4(src=192.0.2.2,dst=192.0.2.1)/udp(4500)/esp(aes-256-gcm-16)/ipv4").value();
+    esp_sa<B> a_old({.spi = 0x1111, .suite = s, .keys = {k_old.enc, k_old.auth}});
+    esp_sa<B> a_new({.spi = 0x2222, .suite = s, .keys = {k_new.enc, k_new.auth}});
+    sa_table<B> a_in, b_in;
+    b_in.add({.spi = 0x1111, .suite = s, .keys = {k_old.enc, k_old.auth}});
+    runtime_endpoint<B> a(spec, {}, &a_old, &a_in), b(back, {}, nullptr, &b_in);
+    std::vector<bytes> sent;
+    auto send = [&](std::uint8_t tag) {
+      bytes buf(a.headroom() + 200 + a.tailroom());
+      test::write_inner_ipv4(buf.data() + a.headroom(), 200);
+      buf[a.headroom() + 100] = tag;
+      frame f(buf, a.headroom(), 200);
+      REQUIRE(a.encap(f));
+      sent.emplace_back(f.data().begin(), f.data().end());
+    };
+    for (std::uint8_t i = 0; i < 3; ++i) send(i);
+    // IKE installs the new inbound SA at the peer first, then switches the sender
+    b_in.add({.spi = 0x2222, .suite = s, .keys = {k_new.enc, k_new.auth}});
+    CHECK(a.set_outbound(&a_new) == errc::ok);
+    for (std::uint8_t i = 3; i < 6; ++i) send(i);
+    // reordered across the switch: old and new both open, each exactly once
+    std::vector<std::uint8_t> got;
+    for (std::size_t i : {3u, 0u, 4u, 1u, 5u, 2u}) {
+      bytes p = sent[i];
+      frame f(p, 0, p.size());
+      const auto r = b.decap(f);
+      REQUIRE(r);
+      got.push_back(f.data()[100]);
+      frame again(sent[i], 0, sent[i].size());
+      bytes copy = sent[i];
+      frame g(copy, 0, copy.size());
+      CHECK(b.decap(g).error() == errc::esp_replayed);
+    }
+    CHECK(got == std::vector<std::uint8_t>{3, 0, 4, 1, 5, 2});
+    CHECK(load_be32(sent[2].data() + 28) == 0x1111);
+    CHECK(load_be32(sent[3].data() + 28) == 0x2222);
+    CHECK(load_be32(sent[3].data() + 32) == 1);  // the new SA starts at 1
+    // IKE deletes the old SA: its packets are now unknown, and nothing else changed
+    CHECK(b_in.erase(0x1111));
+    bytes late = sent[0];
+    frame f(late, 0, late.size());
+    const auto r = b.decap(f);
+    CHECK(r.error() == errc::esp_unknown_spi);
+    CHECK(r.detail == 2);  // the ESP layer
+    CHECK(late == sent[0]);
+    // an outbound SA of another suite does not fit the stack: refused, nothing changes
+    const test::suite_keys k_cbc(aes_256_cbc_hmac_sha1_96::value);
+    esp_sa<B> cbc({.spi = 0x3333, .suite = aes_256_cbc_hmac_sha1_96::value, .keys = {k_cbc.enc, k_cbc.auth}});
+    CHECK(a.set_outbound(&cbc) == errc::invalid_suite);
+    CHECK(a.outbound() == &a_new);
+  }
+
+  TEST_CASE("construction refuses what the data path cannot drive, with a sentence") {
+    const auto vx = parse_spec("ipv4/udp/vxlan/eth").value();
+    CHECK_THROWS_WITH_AS(runtime_endpoint<botan_backend>(vx, {}), doctest::Contains("data_path_layer"), std::invalid_argument);
+    const test::suite_keys k(aes_256_cbc_hmac_sha1_96::value);
+    esp_sa<botan_backend> cbc({.spi = 0x3333, .suite = aes_256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
+    const auto gcm = parse_spec("ipv4/esp(aes-256-gcm-16)/ipv4").value();
+    CHECK_THROWS_AS(runtime_endpoint<botan_backend>(gcm, {}, &cbc), std::invalid_argument);
+  }
+}
