@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/suite_names.hpp"
 #include "crypto/suites.hpp"
 #include "layering.hpp"
 #include "layers/esp.hpp"
@@ -37,23 +38,12 @@
 #include "layers/vxlan.hpp"
 #include "layers/wireguard.hpp"
 #include "sizing.hpp"
+#include "text_error.hpp"
 
 namespace encap {
 inline namespace v0 {
 
-struct spec_error {
-  std::size_t offset = 0;  // byte offset of the offending token in the spec
-  std::size_t length = 0;
-  std::string message;
-
-  // "message", then the spec with a caret line under the token.
-  std::string format(std::string_view spec) const {
-    std::string out = "error: " + message + "\n  " + std::string(spec) + "\n  ";
-    out.append(offset, ' ');
-    out.append(length ? length : 1, '^');
-    return out;
-  }
-};
+using spec_error = text_error;  // where and what, with format() for a caret line
 
 // A layer's run-time values, where the spec gives them: ipv4(src=192.0.2.1,dst=192.0.2.2,ttl=64),
 // ipv6(src=2001:db8::1,dst=2001:db8::2,hops=64), udp(4500) or udp(sport=4500,dport=4500),
@@ -506,9 +496,19 @@ class parser {
           if (integ != integ_id::unspecified) return bad(a, "a second integrity algorithm '" + std::string(k) + "'");
           integ = i.id; integ_tok = &a; found = true;
         }
-      if (!found)
-        return bad(a, "unknown ESP argument '" + std::string(k) + "'; ciphers: " + cipher_names() +
-                          "; integrity: " + integ_names() + "; options: tunnel, transport, pad=N, tfc=N");
+      if (!found) {  // a suite as users write it: strongSwan, Cisco IOS, aes-256-gcm (crypto/suite_names.hpp)
+        const auto named = parse_suite_name(a.text);
+        if (!named) {
+          const text_error& e = named.error();
+          err_ = {a.offset + e.offset, e.length, e.message + "; options: tunnel, transport, pad=N, tfc=N"};
+          return std::nullopt;
+        }
+        if (cipher) return bad(a, "a second cipher in '" + std::string(a.text) + "'; ESP takes one cipher");
+        if (integ != integ_id::unspecified && named->suite.integ != integ_id::unspecified)
+          return bad(a, "a second integrity algorithm in '" + std::string(a.text) + "'");
+        cipher = named->suite.cipher;
+        if (named->suite.integ != integ_id::unspecified) { integ = named->suite.integ; integ_tok = &a; }
+      }
     }
     if (!cipher) return bad(name, "esp needs a cipher, e.g. esp(aes-256-gcm-16) or esp(aes-256-cbc,hmac-sha1-96); ciphers: " + cipher_names());
     const esp_suite s{*cipher, integ};
@@ -529,7 +529,13 @@ class parser {
     if (k == "hmac-sha2-256-128") return "hmac-sha256-128";
     if (k == "hmac-sha2-384-192") return "hmac-sha384-192";
     if (k == "hmac-sha2-512-256") return "hmac-sha512-256";
-    if (k == "hmac-sha-1-96" || k == "sha1") return "hmac-sha1-96";
+    if (k == "hmac-sha-1-96" || k == "sha1" || k == "sha") return "hmac-sha1-96";
+    if (k == "sha256" || k == "sha2_256") return "hmac-sha256-128";  // strongSwan's integrity keywords
+    if (k == "sha384" || k == "sha2_384") return "hmac-sha384-192";
+    if (k == "sha512" || k == "sha2_512") return "hmac-sha512-256";
+    if (k == "md5") return "hmac-md5-96";
+    if (k == "aesxcbc") return "aes-xcbc-96";
+    if (k == "aescmac") return "aes-cmac-96";
     return {};
   }
 };
