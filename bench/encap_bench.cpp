@@ -9,6 +9,11 @@
 //   encap-vs-raw, decap-vs-raw-open, forged-vs-decap: the ratio of two of the above,
 //                 timed in alternating batches in one benchmark (counter "ratio",
 //                 time of the second / time of the first), robust to the VM's drift
+//   rt-encap, rt-decap  the same stack through the run-time endpoint (runtime_endpoint.hpp:
+//                 built from a spec string, inbound SA found in an SA table)
+//   runtime-vs-typed-encap, runtime-vs-typed-decap: paired ratio, typed time / run-time
+//                 time (1.0: the run-time endpoint is as fast)
+//   sa_table/find/N  one SPI lookup in a table of N SAs (random SPIs, all present)
 //   burst-encap   encap_burst of N packets vs N single encaps (single-encap; name ends /N)
 //   burst-decap   decap_burst of N packets vs N single decaps (single-decap)
 // Bytes are inner-packet bytes; IMIX is 7:4:1 of 64/576/1500-byte packets.
@@ -18,6 +23,8 @@
 #include <encap/crypto/botan.hpp>
 #include <encap/encap.hpp>
 #include <encap/endpoint.hpp>
+#include <encap/runtime_endpoint.hpp>
+#include <encap/sa_table.hpp>
 #ifdef ENCAP_HAVE_IPSEC_MB
 #include <encap/crypto/ipsec_mb.hpp>
 #endif
@@ -273,6 +280,13 @@ struct fixture {
   esp_sa_config cfg{.spi = 0x1001, .suite = suite, .keys = {ek, ak}};
   esp_sa<B> out{cfg}, in{cfg};
   endpoint<B, stack_t> ep{stack_for<Suite>(), {.mtu = 65535}, &out, &in};
+  // the same stack at run time: a spec string, the inbound SA in a table
+  esp_sa<B> out_rt{cfg};
+  sa_table<B> table;
+  esp_sa<B>& in_rt = table.add(cfg);
+  runtime_endpoint<B> rt{parse_spec("ipv4(src=100.1.1.1,dst=100.3.3.3)/esp(" + to_string(suite) +
+                                    ",tunnel)/ipv4(src=172.16.0.1,dst=172.16.0.2)/gre").value(),
+                         {.mtu = 65535}, &out_rt, &table};
   // bytes ESP encrypts for an inner packet of n: delivery IPv4 + GRE + n + pad + 2
   static std::size_t body_size(std::size_t n) { return round_up(n + 24 + 2, suite.align()); }
 };
@@ -293,7 +307,7 @@ struct ring {
   std::vector<std::uint8_t>& operator[](std::size_t k) { return buf[k % slots]; }
 };
 
-enum class op { raw, encap, raw_open, decap, decap_forged };
+enum class op { raw, encap, raw_open, decap, decap_forged, rt_encap, rt_decap };
 
 // One suite's packets for every operation: step(o, k) handles packet k (of `sizes`, in
 // turn), in place on ring buffers; raw seals as many bytes as encap encrypts.
@@ -306,7 +320,7 @@ struct workload {
   std::size_t m = sizes.size();
   inner_headers hdr{sizes};
   std::vector<std::vector<std::uint8_t>> wire, forged, sealed;  // pristine inputs of decap, decap-forged, raw-open
-  ring enc{S::headroom + 9100 + S::tailroom}, dec{9300}, bad{9300}, ro{9300}, rs{9300};
+  ring enc{S::headroom + 9100 + S::tailroom}, dec{9300}, bad{9300}, ro{9300}, rs{9300}, renc{S::headroom + 9100 + S::tailroom}, rdec{9300};
 
   explicit workload(std::vector<std::size_t> z) : sizes(std::move(z)) {
     for (auto n : sizes) {
@@ -322,7 +336,7 @@ struct workload {
       sealed.push_back(std::move(p));
     }
     for (std::size_t k = 0; k < ring::lead; ++k)
-      for (op o : {op::encap, op::raw_open, op::decap, op::decap_forged}) restore(o, k);
+      for (op o : {op::encap, op::raw_open, op::decap, op::decap_forged, op::rt_encap, op::rt_decap}) restore(o, k);
   }
 
   void restore(op o, std::size_t k) {
@@ -332,6 +346,8 @@ struct workload {
       case op::raw_open: std::memcpy(ro[k].data(), sealed[i].data(), sealed[i].size()); break;
       case op::decap: std::memcpy(dec[k].data(), wire[i].data(), wire[i].size()); break;  // decap works in place
       case op::decap_forged: std::memcpy(bad[k].data(), forged[i].data(), forged[i].size()); break;
+      case op::rt_encap: std::memcpy(renc[k].data() + S::headroom, hdr.h[i].data(), 20); break;
+      case op::rt_decap: std::memcpy(rdec[k].data(), wire[i].data(), wire[i].size()); break;
       default: break;
     }
   }
@@ -350,6 +366,19 @@ struct workload {
       case op::encap: {
         frame f(enc[k], S::headroom, sizes[i]);
         const bool ok = fx.ep.encap(f).has_value();
+        benchmark::DoNotOptimize(f);
+        return ok;
+      }
+      case op::rt_encap: {
+        frame f(renc[k], S::headroom, sizes[i]);
+        const bool ok = fx.rt.encap(f).has_value();
+        benchmark::DoNotOptimize(f);
+        return ok;
+      }
+      case op::rt_decap: {
+        fx.in_rt.reset_inbound(0);
+        frame f(rdec[k], 0, wire[i].size());
+        const bool ok = fx.rt.decap(f).has_value();
         benchmark::DoNotOptimize(f);
         return ok;
       }
@@ -460,12 +489,15 @@ void register_suite(const std::string& backend) {
   for (const auto& [label, sizes] : shapes) {
     const std::string tail = "/" + name + "/" + label;
     for (const auto& [opname, o] : {std::pair{"raw", op::raw}, std::pair{"encap", op::encap}, std::pair{"raw-open", op::raw_open},
-                                    std::pair{"decap", op::decap}, std::pair{"decap-forged", op::decap_forged}})
+                                    std::pair{"decap", op::decap}, std::pair{"decap-forged", op::decap_forged},
+                                    std::pair{"rt-encap", op::rt_encap}, std::pair{"rt-decap", op::rt_decap}})
       benchmark::RegisterBenchmark((backend + "/" + opname + tail).c_str(), bm_op<B, Suite>, sizes, o);
     // the same ratios measured paired, in alternating batches (counter "ratio")
     benchmark::RegisterBenchmark((backend + "/encap-vs-raw" + tail).c_str(), bm_paired<B, Suite>, sizes, op::encap, op::raw);
     benchmark::RegisterBenchmark((backend + "/decap-vs-raw-open" + tail).c_str(), bm_paired<B, Suite>, sizes, op::decap, op::raw_open);
     benchmark::RegisterBenchmark((backend + "/forged-vs-decap" + tail).c_str(), bm_paired<B, Suite>, sizes, op::decap_forged, op::decap);
+    benchmark::RegisterBenchmark((backend + "/runtime-vs-typed-encap" + tail).c_str(), bm_paired<B, Suite>, sizes, op::rt_encap, op::encap);
+    benchmark::RegisterBenchmark((backend + "/runtime-vs-typed-decap" + tail).c_str(), bm_paired<B, Suite>, sizes, op::rt_decap, op::decap);
   }
   for (std::size_t burst : {1, 8, 32, 64})
     for (const bool decap : {false, true}) {
@@ -497,6 +529,27 @@ void register_backend(const std::string& backend) {
 #endif
 }
 
+// One SPI lookup in a table of n SAs: O(1) means the time does not grow with n.
+void bm_sa_find(benchmark::State& st, std::size_t n) {
+  const auto ek = key(36, 1);
+  sa_table<botan_backend> t;
+  std::vector<std::uint32_t> spis;
+  std::uint32_t x = 0x12345678;
+  for (std::size_t i = 0; i < n; ++i) {
+    do { x = x * 1664525u + 1013904223u; } while (x < 256 || t.find(x));  // random SPIs, as IKE daemons pick them
+    t.add({.spi = x, .suite = aes256_gcm_16::value, .keys = {ek, {}}});
+    spis.push_back(x);
+  }
+  std::vector<std::uint32_t> order(4096);
+  for (auto& o : order) { x = x * 1664525u + 1013904223u; o = spis[x % n]; }
+  std::size_t k = 0;
+  for (auto _ : st) {
+    auto* sa = t.find(order[k++ & 4095]);
+    benchmark::DoNotOptimize(sa);
+  }
+  st.counters["lookups"] = benchmark::Counter(static_cast<double>(st.iterations()), benchmark::Counter::kIsRate);
+}
+
 void bm_calc(benchmark::State& st, int which) {
   constexpr auto s = stack_for<aes256_cbc_hmac_sha1_96>();
   std::size_t mtu = 1500, acc = 0;
@@ -523,6 +576,7 @@ int main(int argc, char** argv) {
 #ifdef ENCAP_HAVE_IPSEC_MB
   register_backend<ipsec_mb_backend>("ipsec_mb");
 #endif
+  for (std::size_t n : {1, 100, 10000}) benchmark::RegisterBenchmark(("sa_table/find/" + std::to_string(n)).c_str(), bm_sa_find, n);
   benchmark::RegisterBenchmark("calc/max_inner_size/reference", bm_calc, 0);
   benchmark::RegisterBenchmark("calc/wire_size/reference", bm_calc, 1);
   benchmark::RegisterBenchmark("calc/required_mtu/reference", bm_calc, 2);

@@ -56,7 +56,8 @@ template <class Stack>
 void emit(output& out, const Stack& s, esp_suite suite, std::uint32_t spi, bool ipv6, const char* what) {
   const auto ek = test_key(spi, suite.c().key_size + suite.c().salt_size, 1);
   const auto ak = test_key(spi, suite.c().aead ? 0 : suite.i().key_size, 2);
-  esp_sa<botan_backend> sa({.spi = spi, .suite = suite, .keys = {ek, ak}});
+  const esp_sa_config cfg{.spi = spi, .suite = suite, .keys = {ek, ak}};
+  esp_sa<botan_backend> sa(cfg);
   endpoint ep(s, {.mtu = 1500}, &sa, static_cast<esp_sa<botan_backend>*>(nullptr));
   std::vector<std::uint8_t> buf(Stack::headroom + 1500 + Stack::tailroom);
   frame f(buf, Stack::headroom, write_ping(buf.data() + Stack::headroom, static_cast<std::uint16_t>(spi), 56));
@@ -66,7 +67,7 @@ void emit(output& out, const Stack& s, esp_suite suite, std::uint32_t spi, bool 
     return;
   }
   out.pcap.write(f.data(), 1700000000u + static_cast<std::uint32_t>(out.packets));
-  const std::string line = ipv6 ? sa.wireshark_sa(true, "2001:db8::1", "2001:db8::3") : sa.wireshark_sa(false, "100.1.1.1", "100.3.3.3");
+  const std::string line = ipv6 ? wireshark_sa(cfg, true, "2001:db8::1", "2001:db8::3") : wireshark_sa(cfg, false, "100.1.1.1", "100.3.3.3");
   out.keys << line << "\n";
   std::printf("%-60s SPI 0x%08x  %zu bytes\n", what, spi, f.size());
   ++out.packets;

@@ -40,7 +40,7 @@ int main() {
   esp_sa<botan_backend> outbound(cfg), inbound(cfg);  // one per direction; both ends here
   endpoint ep(stack, {.mtu = 1500}, &outbound, &inbound);
   std::printf("2. SA 0x%08x: %s\n   wireshark: %s\n", outbound.spi(), to_string(outbound.suite()).c_str(),
-              outbound.wireshark_sa(false, "100.1.1.1", "100.3.3.3").c_str());
+              wireshark_sa(cfg, false, "100.1.1.1", "100.3.3.3").c_str());
 
   // The caller's buffer: headroom, the inner packet, tailroom. Nothing else is allocated.
   std::array<std::uint8_t, stack_t::headroom + 1414 + stack_t::tailroom> buf{};

@@ -2,6 +2,7 @@
 // packet, ESN, sequence exhaustion, IV rules, padding, and every malformed-ESP class.
 #include <encap/endpoint.hpp>
 #include <encap/esp_sa.hpp>
+#include <encap/sa_config.hpp>
 
 #include <doctest/doctest.h>
 
@@ -388,19 +389,19 @@ TEST_SUITE("esp_sa") {
   TEST_CASE("Wireshark esp_sa line: the exact preference table format") {
     const esp_suite s = aes256_cbc_hmac_sha1_96::value;
     std::vector<std::uint8_t> ek(32, 0x11), ak(20, 0x22);
-    sa_t sa({.spi = 0x1001, .suite = s, .keys = {ek, ak}});
-    CHECK(sa.wireshark_sa(false, "100.1.1.1", "100.3.3.3") ==
+    const esp_sa_config sa{.spi = 0x1001, .suite = s, .keys = {ek, ak}};
+    CHECK(wireshark_sa(sa, false, "100.1.1.1", "100.3.3.3") ==
           "\"IPv4\",\"100.1.1.1\",\"100.3.3.3\",\"0x00001001\",\"AES-CBC [RFC3602]\",\"0x" + std::string(64, '1') +
               "\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x" + std::string(40, '2') + "\"");
     const esp_suite g = aes128_gcm_16::value;
     std::vector<std::uint8_t> gk(20, 0x33);
-    sa_t gsa({.spi = 0x1002, .suite = g, .keys = {gk, {}}});
-    CHECK(gsa.wireshark_sa(true, "2001:db8::1", "2001:db8::2") ==
+    const esp_sa_config gsa{.spi = 0x1002, .suite = g, .keys = {gk, {}}};
+    CHECK(wireshark_sa(gsa, true, "2001:db8::1", "2001:db8::2") ==
           "\"IPv6\",\"2001:db8::1\",\"2001:db8::2\",\"0x00001002\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" +
               std::string(40, '3') + "\",\"NULL\",\"\"");
     const esp_suite c = chacha20_poly1305::value;
     std::vector<std::uint8_t> ck(36, 0x44);
-    sa_t csa({.spi = 3, .suite = c, .keys = {ck, {}}});
-    CHECK(csa.wireshark_sa(false, "a", "b").empty());  // Wireshark 4.0 cannot decrypt ChaCha20
+    const esp_sa_config csa{.spi = 3, .suite = c, .keys = {ck, {}}};
+    CHECK(wireshark_sa(csa, false, "a", "b").empty());  // Wireshark 4.0 cannot decrypt ChaCha20
   }
 }

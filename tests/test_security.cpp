@@ -91,7 +91,7 @@ TEST_SUITE("security") {
     CHECK(ct_equal(a.data(), a.data(), a.size()));
   }
 
-  TEST_CASE("an SA's copies of its keys are wiped when it is destroyed") {
+  TEST_CASE("an SA keeps no copy of its raw keys: the backend's schedules are its only key material") {
     const esp_suite s = aes256_cbc_hmac_sha1_96::value;
     std::vector<std::uint8_t> ek(32), ak(20);
     for (std::size_t i = 0; i < ek.size(); ++i) ek[i] = static_cast<std::uint8_t>(0xa0 + i);
@@ -102,11 +102,11 @@ TEST_SUITE("security") {
     auto contains = [&](const std::vector<std::uint8_t>& key) {
       return std::search(bytes, bytes + sizeof(sa_t), key.begin(), key.end()) != bytes + sizeof(sa_t);
     };
-    REQUIRE(contains(ek));  // the SA holds them (for wireshark_sa)
-    REQUIRE(contains(ak));
-    sa->~sa_t();
+    // (until this issue the SA kept both keys for its Wireshark export; that is now
+    // wireshark_sa(config, ...) in sa_config.hpp, from the configuration the caller holds)
     CHECK_FALSE(contains(ek));
     CHECK_FALSE(contains(ak));
+    sa->~sa_t();
   }
 
   TEST_CASE_TEMPLATE("no plaintext in the buffer after a failed ICV, for every suite", B, ENCAP_BACKENDS) {

@@ -9,7 +9,9 @@
 //   strongSwan 5.9 proposal keywords (src/libstrongswan/crypto/proposal/proposal_keywords_static.txt)
 //   Cisco IOS Security Command Reference, "crypto ipsec transform-set"
 //   Linux ip-xfrm(8) and net/xfrm/xfrm_algo.c (algorithm names, default truncations)
+#include <encap/crypto/botan.hpp>
 #include <encap/crypto/suite_names.hpp>
+#include <encap/sa_config.hpp>
 #include <encap/spec.hpp>
 
 #include <doctest/doctest.h>
@@ -148,5 +150,73 @@ TEST_SUITE("suite_names") {
     REQUIRE_FALSE(e);
     CHECK(e.error().offset == 9);
     CHECK(e.error().message.find("did you mean 'aes256gcm8', 'aes256gcm12', 'aes256gcm16'") != std::string::npos);
+  }
+}
+
+TEST_SUITE("sa_config") {
+  TEST_CASE("ip xfrm state lines (ip-xfrm(8)) parse into SA configurations, keys checked against the suite") {
+    const std::string k36 = "0x" + std::string(72, 'a'), k32 = "0x" + std::string(64, 'b'), k20 = "0x" + std::string(40, 'c');
+    const auto g = parse_xfrm_state("ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0xc0de0001 reqid 1 mode tunnel "
+                                    "replay-window 128 flag esn aead 'rfc4106(gcm(aes))' " + k36 + " 128 encap espinudp 4500 4501 0.0.0.0");
+    REQUIRE_MESSAGE(g, g.error().message);
+    CHECK(g->spi == 0xc0de0001);
+    CHECK(g->suite == aes_256_gcm_16::value);
+    CHECK(g->esn);
+    CHECK(g->replay_window == 128);
+    CHECK(g->mode == esp_mode::tunnel);
+    CHECK(g->encap_sport == 4500);
+    CHECK(g->encap_dport == 4501);
+    CHECK(g->encryption_key == std::vector<std::uint8_t>(36, 0xaa));
+    CHECK(g->src == "192.0.2.1");
+    const auto c = parse_xfrm_state("src 2001:db8::1 dst 2001:db8::2 proto esp spi 4096 mode transport enc cbc(aes) " + k32 +
+                                    " auth-trunc hmac(sha1) " + k20 + " 96");
+    REQUIRE_MESSAGE(c, c.error().message);
+    CHECK(c->suite == aes_256_cbc_hmac_sha1_96::value);
+    CHECK(c->ipv6);
+    CHECK(c->integrity_key.size() == 20);
+    // the esp_sa takes the configuration as it is
+    const esp_sa<botan_backend> sa(c->config());
+    CHECK(sa.spi() == 4096);
+  }
+
+  TEST_CASE("bad xfrm lines: the error points at the token") {
+    const std::string k32 = "0x" + std::string(64, 'b'), k20 = "0x" + std::string(40, 'c');
+    struct bad { std::string line; std::string token; std::string message; };
+    for (const bad& b : {
+             bad{"src 1.1.1.1 dst 2.2.2.2 proto ah spi 0x1000 enc cbc(aes) " + k32, "ah", "encap carries ESP: proto esp, not ah"},
+             bad{"src 1.1.1.1 dst 2.2.2.2 proto esp spi 0x10 enc cbc(aes) " + k32, "0x10", "an SPI is 256 to 0xffffffff (RFC 4303 §2.1: 1-255 are reserved)"},
+             bad{"src 1.1.1.1 dst 2.2.2.2 proto esp spi 0x1000 aead rfc4106(gcm(aes)) 0x0102 128", "0x0102",
+                 "rfc4106(gcm(aes)) with a 2-byte key (salt included) and a 128-bit ICV is no suite encap knows"},
+             bad{"src 1.1.1.1 dst 2.2.2.2 proto esp spi 0x1000 enc cbc(aes) " + k32 + " auth-trunc hmac(sha1) 0x0102 96", "0x0102",
+                 "aes-256-cbc,hmac-sha1-96 takes a 20-byte integrity key, not 2"},
+             bad{"src 1.1.1.1 dst 2.2.2.2 proto esp spi 0x1000 enc cbc(aes) " + k32 + " auth hmac(sha256) " + k32, k32.substr(0, 1),
+                 "hmac(sha256) truncated to 96 bits (the kernel's default for 'auth', net/xfrm/xfrm_algo.c) is not hmac-sha256-128: use auth-trunc hmac(sha256) KEY 128"},
+             bad{"src 1.1.1.1 dst 2.2.2.2 proto esp spi 0x1000 enc cbc(aes) " + k32 + " frobnicate 1", "frobnicate", "unknown ip xfrm state keyword 'frobnicate'"},
+         }) {
+      CAPTURE(b.line);
+      const auto r = parse_xfrm_state(b.line);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().message == b.message);
+      CHECK(b.line.substr(r.error().offset, b.token.size()) == b.token);
+    }
+  }
+
+  TEST_CASE("Wireshark esp_sa lines: parse, and wireshark_sa() writes the same line back") {
+    for (const std::string& line : {
+             std::string("\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0x00001001\",\"AES-CBC [RFC3602]\",\"0x") + std::string(64, '1') +
+                 "\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x" + std::string(40, '2') + "\"",
+             std::string("\"IPv6\",\"2001:db8::1\",\"2001:db8::2\",\"0xc0de0002\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x") +
+                 std::string(40, '3') + "\",\"NULL\",\"\"",
+             std::string("\"IPv4\",\"10.0.0.1\",\"10.0.0.2\",\"0x00002000\",\"AES-CTR [RFC3686]\",\"0x") + std::string(72, '4') +
+                 "\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x" + std::string(64, '5') + "\""}) {
+      CAPTURE(line);
+      const auto e = parse_wireshark_sa(line);
+      REQUIRE_MESSAGE(e, e.error().format(line));
+      CHECK(wireshark_sa(*e) == line);
+    }
+    const auto e = parse_wireshark_sa("\"IPv4\",\"1.1.1.1\",\"2.2.2.2\",\"0x00001001\",\"AES-CBC [RFC3602]\",\"0x0102\",\"NULL\",\"\"");
+    REQUIRE_FALSE(e);
+    CHECK(e.error().message == "no AES-CBC [RFC3602] suite takes a 2-byte key");
+    CHECK(e.error().offset == std::string_view("\"IPv4\",\"1.1.1.1\",\"2.2.2.2\",\"0x00001001\",\"AES-CBC [RFC3602]\",").size());
   }
 }

@@ -47,18 +47,9 @@ class esp_sa {
  public:
   explicit esp_sa(const esp_sa_config& c)
       : spi_(checked(c).spi), suite_(c.suite), esn_(c.esn), authenticated_(c.suite.authenticated()), padding_(c.padding),
-        rule_(esp_rule(c.suite, c.padding)), replay_(c.replay_window), crypto_(c.suite, c.keys) {
-    enc_key_len_ = c.keys.encryption.size();
-    auth_key_len_ = c.keys.integrity.size();
-    if (enc_key_len_) std::memcpy(enc_key_.data(), c.keys.encryption.data(), enc_key_len_);
-    if (auth_key_len_) std::memcpy(auth_key_.data(), c.keys.integrity.data(), auth_key_len_);
-  }
+        rule_(esp_rule(c.suite, c.padding)), replay_(c.replay_window), crypto_(c.suite, c.keys) {}
   esp_sa(const esp_sa&) = delete;
   esp_sa& operator=(const esp_sa&) = delete;
-  ~esp_sa() {
-    secure_wipe(enc_key_.data(), enc_key_.size());
-    secure_wipe(auth_key_.data(), auth_key_.size());
-  }
 
   std::uint32_t spi() const noexcept { return spi_; }
   const esp_suite& suite() const noexcept { return suite_; }
@@ -242,25 +233,6 @@ class esp_sa {
     return next_header;
   }
 
-  // ---- diagnostics ------------------------------------------------------------------------
-
-  // This SA as a line of Wireshark's esp_sa table (Edit > Preferences > Protocols > ESP),
-  // so a capture of the tunnel can be decrypted:
-  //   tshark -o esp.enable_encryption_decode:TRUE -o 'uat:esp_sa:<line>' -r capture.pcap
-  // Empty if Wireshark (4.0) cannot decrypt this suite (CCM, GMAC, ChaCha20, XCBC, CMAC).
-  std::string wireshark_sa(bool ipv6, std::string_view src, std::string_view dst) const {
-    const std::string_view enc = suite_.c().wireshark_name;
-    const std::string_view auth = suite_.c().aead ? std::string_view("NULL") : suite_.i().wireshark_name;
-    if (enc.empty() || auth.empty()) return {};
-    char spi[16];
-    std::snprintf(spi, sizeof spi, "0x%08x", spi_);
-    std::string line = std::string("\"") + (ipv6 ? "IPv6" : "IPv4") + "\",\"" + std::string(src) + "\",\"" +
-                       std::string(dst) + "\",\"" + spi + "\",\"" + std::string(enc) + "\",\"" +
-                       hex({enc_key_.data(), enc_key_len_}) + "\",\"" + std::string(auth) + "\",\"" +
-                       (auth_key_len_ ? hex({auth_key_.data(), auth_key_len_}) : std::string()) + "\"";
-    return line;
-  }
-
  private:
   // The SA's own rules, before anything is built (the backend checks its keys itself).
   static const esp_sa_config& checked(const esp_sa_config& c) {
@@ -289,13 +261,6 @@ class esp_sa {
     return {packet, iv_size_, icv_size_, esn_, seq_hi};
   }
 
-  static std::string hex(const_byte_span b) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s = "0x";
-    for (auto c : b) { s += digits[c >> 4]; s += digits[c & 15]; }
-    return s;
-  }
-
   std::uint32_t spi_;
   esp_suite suite_;
   bool esn_;
@@ -308,10 +273,7 @@ class esp_sa {
   std::array<std::uint8_t, 16> fixed_iv_{};
   std::size_t fixed_iv_len_ = 0;
   replay_window replay_;
-  Backend crypto_;
-  std::array<std::uint8_t, 36> enc_key_{};
-  std::array<std::uint8_t, 64> auth_key_{};
-  std::size_t enc_key_len_ = 0, auth_key_len_ = 0;
+  Backend crypto_;  // the only holder of key material: the Wireshark export is sa_config.hpp's wireshark_sa()
 };
 
 }  // namespace v0

@@ -1,0 +1,309 @@
+// ipsec-tunnel — a generic user-space IPsec tunnel endpoint built on encap's run-time
+// endpoint: inner packets from a TUN device, the stack from a spec string (plain IP in
+// ESP or GRE over ESP, tunnel or transport, NAT-T), the SAs from `ip xfrm state` lines in
+// a config file. Several SAs at once; SIGHUP re-reads the SA lines: SAs whose line did
+// not change keep their state (sequence numbers, replay window) and their traffic is
+// never interrupted; new ones are added, missing ones deleted, and the outbound SA is
+// switched in one step (a rekey). SIGINT/SIGTERM stop it; counters are printed on exit.
+//
+//   ipsec-tunnel CONFIG
+//
+//   # CONFIG: key = value lines, and one SA per `ip xfrm state add ...` line
+//   tun = encap0
+//   stack = ipv4(src=192.0.2.2,dst=192.0.2.1)/udp(4500)/esp(aes256gcm16)/ipv4
+//   underlay-mtu = 1500
+//   ip xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0xc2000001 aead rfc4106(gcm(aes)) 0x... 128 replay-oseq 41
+//   ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0xc1000001 aead rfc4106(gcm(aes)) 0x... 128
+//
+// An SA whose src is the stack's outer source is outbound (the last such line is the one
+// used); one whose dst is that address is inbound. `replay-oseq N` continues an SA taken
+// over from another implementation at sequence number N + 1; `replay-seq N` treats N and
+// below as received. IPv4 underlay (raw sockets); Linux only; needs CAP_NET_ADMIN and
+// CAP_NET_RAW.
+#include <encap/crypto/botan.hpp>
+#include <encap/encap.hpp>
+#include <encap/mss.hpp>
+#include <encap/runtime_endpoint.hpp>
+#include <encap/sa_config.hpp>
+#include <encap/sa_table.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace encap;
+using backend = botan_backend;
+
+namespace {
+
+volatile std::sig_atomic_t stop = 0, reload = 0;
+void on_stop(int) { stop = 1; }
+void on_hup(int) { reload = 1; }
+
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "ipsec-tunnel: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+struct config {
+  std::string tun = "encap0", stack;
+  std::size_t underlay_mtu = 1500;
+  std::vector<sa_entry> sas;
+};
+
+// Every error names the file, the line and the token.
+std::optional<config> read_config(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in) { error = path + ": cannot open"; return std::nullopt; }
+  config c;
+  std::string line;
+  for (int no = 1; std::getline(in, line); ++no) {
+    const auto at = [&](const text_error& e) { return path + ":" + std::to_string(no) + ": " + e.format(line); };
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    if (line.compare(first, 13, "ip xfrm state") == 0) {
+      auto e = parse_xfrm_state(std::string_view(line).substr(first));
+      if (!e) {
+        text_error te = e.error();
+        te.offset += first;
+        error = at(te);
+        return std::nullopt;
+      }
+      c.sas.push_back(e.value());
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) { error = at({first, line.size() - first, "expected 'key = value' or an 'ip xfrm state add' line"}); return std::nullopt; }
+    auto trim = [](std::string s) {
+      s.erase(0, s.find_first_not_of(" \t"));
+      s.erase(s.find_last_not_of(" \t") + 1);
+      return s;
+    };
+    const std::string k = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
+    if (k == "tun") c.tun = v;
+    else if (k == "stack") c.stack = v;
+    else if (k == "underlay-mtu") c.underlay_mtu = std::strtoul(v.c_str(), nullptr, 10);
+    else { error = at({first, k.size(), "unknown key '" + k + "'; valid: tun, stack, underlay-mtu"}); return std::nullopt; }
+  }
+  if (c.stack.empty()) { error = path + ": no 'stack = ...'"; return std::nullopt; }
+  return c;
+}
+
+int open_tun(const std::string& name, std::size_t mtu) {
+  const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) die(std::string("open /dev/net/tun: ") + std::strerror(errno));
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) die(std::string("TUNSETIFF: ") + std::strerror(errno));
+  const int s = socket(AF_INET, SOCK_DGRAM, 0);
+  ifr.ifr_mtu = static_cast<int>(mtu);
+  if (ioctl(s, SIOCSIFMTU, &ifr) < 0) die(std::string("SIOCSIFMTU: ") + std::strerror(errno));
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  ::close(s);
+  return fd;
+}
+
+std::string addr4(const std::array<std::uint8_t, 4>& a) {
+  char t[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, a.data(), t, sizeof t);
+  return t;
+}
+
+// The SAs of one configuration, applied to the table and the outbound slot. SAs whose
+// line is unchanged are kept as they are (state and all).
+struct sa_state {
+  sa_table<backend> inbound{64};
+  std::map<std::uint32_t, sa_entry> in_lines;
+  std::unique_ptr<esp_sa<backend>> outbound;
+  std::optional<sa_entry> out_line;
+  std::vector<std::unique_ptr<esp_sa<backend>>> retired;  // outbound SAs replaced by a rekey (kept: a burst may hold one)
+};
+
+bool same(const sa_entry& a, const sa_entry& b) {
+  return a.spi == b.spi && a.suite == b.suite && a.encryption_key == b.encryption_key && a.integrity_key == b.integrity_key &&
+         a.esn == b.esn && a.replay_window == b.replay_window;
+}
+
+void apply(sa_state& st, runtime_endpoint<backend>& ep, const config& c, const std::string& local, bool verbose) {
+  std::optional<sa_entry> out;
+  std::map<std::uint32_t, sa_entry> in;
+  for (const auto& e : c.sas) {
+    if (e.src == local) out = e;
+    else if (e.dst == local) in[e.spi] = e;
+    else std::fprintf(stderr, "ipsec-tunnel: SA 0x%08x is neither from nor to %s: ignored\n", e.spi, local.c_str());
+  }
+  for (auto it = st.in_lines.begin(); it != st.in_lines.end();) {  // deleted or changed
+    const auto n = in.find(it->first);
+    if (n == in.end() || !same(n->second, it->second)) {
+      st.inbound.erase(it->first);
+      if (verbose) std::printf("ipsec-tunnel: inbound SA 0x%08x deleted\n", it->first);
+      it = st.in_lines.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [spi, e] : in) {
+    if (st.in_lines.count(spi)) continue;
+    auto& sa = st.inbound.add(e.config());
+    if (e.replay_seq && sa.restore_inbound(*e.replay_seq) != errc::ok) die("replay-seq out of range for SA " + std::to_string(spi));
+    st.in_lines[spi] = e;
+    std::printf("ipsec-tunnel: inbound SA 0x%08x %s\n", spi, to_string(e.suite).c_str());
+  }
+  if (out && !(st.out_line && same(*st.out_line, *out))) {
+    auto sa = std::make_unique<esp_sa<backend>>(out->config());
+    if (out->replay_oseq && sa->set_next_seq(*out->replay_oseq + 1) != errc::ok) die("replay-oseq out of range");
+    if (ep.set_outbound(sa.get()) != errc::ok) die("the outbound SA's suite does not fit the stack's ESP layer");
+    if (st.outbound) st.retired.push_back(std::move(st.outbound));
+    st.outbound = std::move(sa);
+    st.out_line = out;
+    std::printf("ipsec-tunnel: outbound SA 0x%08x %s, next sequence number %llu\n", out->spi, to_string(out->suite).c_str(),
+                static_cast<unsigned long long>(st.outbound->next_seq()));
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 && !(argc == 3 && std::string(argv[2]) == "-v")) die("usage: ipsec-tunnel CONFIG [-v]");
+  const std::string path = argv[1];
+  const bool verbose = argc == 3;
+  std::string error;
+  auto cfg = read_config(path, error);
+  if (!cfg) die(error);
+  const auto spec = parse_spec(cfg->stack);
+  if (!spec) die("stack: " + spec.error().format(cfg->stack));
+  if (spec->rules[0].kind != layer_kind::ipv4) die("stack: the outermost layer is ipv4 here (raw IPv4 sockets)");
+  const bool nat_t = spec->rules.size() > 1 && spec->rules[1].kind == layer_kind::udp;
+  const auto local = spec->values[0].v4.src, remote = spec->values[0].v4.dst;
+
+  sa_state st;
+  std::optional<runtime_endpoint<backend>> ep;
+  try {
+    ep.emplace(spec.value(), tunnel_options{.mtu = cfg->underlay_mtu}, nullptr, &st.inbound);
+    apply(st, *ep, *cfg, addr4(local), verbose);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
+  const std::size_t tunnel_mtu = ep->max_inner();
+  if (tunnel_mtu < 68) die("the underlay MTU leaves no room for inner packets");
+  const std::uint16_t mss4 = mss_clamp_ipv4(tunnel_mtu), mss6 = mss_clamp_ipv6(tunnel_mtu);
+
+  const int tun = open_tun(cfg->tun, tunnel_mtu);
+  const int tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IP_HDRINCL: encap writes the outer header
+  const int rx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, nat_t ? IPPROTO_UDP : IPPROTO_ESP);
+  if (tx < 0 || rx < 0) die(std::string("raw socket: ") + std::strerror(errno));
+  const int rcvbuf = 8 << 20;
+  if (setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  int udp_hold = -1;
+  const std::uint16_t local_port = nat_t ? spec->values[1].ports.src_port : 0;
+  if (nat_t) {  // hold the port so the kernel does not answer the peer with port unreachable
+    udp_hold = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(local_port);
+    std::memcpy(&a.sin_addr, local.data(), 4);
+    if (bind(udp_hold, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) die("bind UDP " + std::to_string(local_port) + ": " + std::strerror(errno));
+  }
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  std::memcpy(&peer.sin_addr, remote.data(), 4);
+  std::signal(SIGINT, on_stop);
+  std::signal(SIGTERM, on_stop);
+  std::signal(SIGHUP, on_hup);
+  std::printf("ipsec-tunnel: %s, %s -> %s, stack %s, underlay MTU %zu: tunnel MTU %zu, MSS clamp %u/%u\n", cfg->tun.c_str(),
+              addr4(local).c_str(), addr4(remote).c_str(), to_string(spec.value()).c_str(), cfg->underlay_mtu, tunnel_mtu, mss4, mss6);
+  std::fflush(stdout);
+
+  const std::size_t head = ep->headroom(), tail = ep->tailroom();
+  std::vector<std::uint8_t> buf(head + 65536 + tail), rbuf(65536 + 64);
+  std::uint64_t tun_in = 0, esp_out = 0, esp_in = 0, tun_out = 0, reloads = 0;
+  std::map<std::string, std::uint64_t> encap_errors, decap_errors;
+  pollfd fds[2] = {{tun, POLLIN, 0}, {rx, POLLIN, 0}};
+  while (!stop) {
+    if (reload) {
+      reload = 0;
+      auto next = read_config(path, error);
+      if (!next) std::fprintf(stderr, "ipsec-tunnel: reload refused, the SAs stay as they were: %s\n", error.c_str());
+      else if (next->stack != cfg->stack || next->tun != cfg->tun || next->underlay_mtu != cfg->underlay_mtu)
+        std::fprintf(stderr, "ipsec-tunnel: reload changes only SA lines; restart for a new stack, TUN or MTU\n");
+      else {
+        try {
+          apply(st, *ep, *next, addr4(local), true);
+          cfg = std::move(next);
+          ++reloads;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "ipsec-tunnel: reload: %s\n", e.what());
+        }
+      }
+    }
+    if (poll(fds, 2, 200) <= 0) continue;
+    if (fds[0].revents & POLLIN) {  // from the hosts: encapsulate
+      const ssize_t n = read(tun, buf.data() + head, 65536);
+      if (n > 0) {
+        ++tun_in;
+        byte_span pkt(buf.data() + head, static_cast<std::size_t>(n));
+        clamp_tcp_mss(pkt, (pkt[0] >> 4) == 6 ? mss6 : mss4);
+        frame f(buf, head, static_cast<std::size_t>(n));
+        const auto r = ep->encap(f);
+        if (!r) ++encap_errors[to_string(r.error())];
+        else if (sendto(tx, f.begin(), f.size(), 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer) == static_cast<ssize_t>(f.size())) ++esp_out;
+        else ++encap_errors[std::string("send: ") + std::strerror(errno)];
+      }
+    }
+    if (fds[1].revents & POLLIN) {  // from the peer: decapsulate
+      const ssize_t n = recv(rx, rbuf.data(), rbuf.size(), 0);
+      if (n <= 20) continue;
+      const std::size_t ihl = std::size_t{rbuf[0] & 0x0fu} * 4;
+      if (ihl < 20 || std::memcmp(&rbuf[12], remote.data(), 4) != 0) continue;  // not from our peer
+      if (nat_t && (static_cast<std::size_t>(n) < ihl + 8 || load_be16(&rbuf[ihl + 2]) != local_port)) continue;  // other UDP
+      ++esp_in;
+      frame f(rbuf, 0, static_cast<std::size_t>(n));
+      const auto r = ep->decap(f);
+      if (!r) {
+        // IKE and keepalives on port 4500 are the key manager's, not errors
+        if (r.error() != errc::non_esp_marker && r.error() != errc::nat_keepalive) ++decap_errors[to_string(r.error())];
+        if (verbose) std::fprintf(stderr, "decap: %s at layer %u\n", to_string(r.error()), r.detail);
+        continue;
+      }
+      clamp_tcp_mss(f.data(), r.value().inner_version == 6 ? mss6 : mss4);
+      if (write(tun, f.begin(), f.size()) == static_cast<ssize_t>(f.size())) ++tun_out;
+    }
+  }
+  std::printf("ipsec-tunnel: stopped after %llu reloads\n  from tun %llu, ESP sent %llu, ESP received %llu, to tun %llu\n",
+              (unsigned long long)reloads, (unsigned long long)tun_in, (unsigned long long)esp_out, (unsigned long long)esp_in,
+              (unsigned long long)tun_out);
+  if (st.outbound) std::printf("  outbound SA 0x%08x: next sequence number %llu\n", st.outbound->spi(), (unsigned long long)st.outbound->next_seq());
+  st.inbound.for_each([](const esp_sa<backend>& sa) {
+    std::printf("  inbound SA 0x%08x: highest accepted %llu\n", sa.spi(), (unsigned long long)sa.window().top());
+  });
+  for (const auto& [k, v] : encap_errors) std::printf("  encap error: %s: %llu\n", k.c_str(), (unsigned long long)v);
+  for (const auto& [k, v] : decap_errors) std::printf("  decap error: %s: %llu\n", k.c_str(), (unsigned long long)v);
+  std::fflush(stdout);
+  ::close(tun);
+  ::close(tx);
+  ::close(rx);
+  if (udp_hold >= 0) ::close(udp_hold);
+  return 0;
+}
