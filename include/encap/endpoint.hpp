@@ -212,7 +212,7 @@ class endpoint<Backend, stack<Ls...>> {
     if (esp_count && out_->exhausted()) return errc::sequence_exhausted;  // before any layer is written
     constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
     const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
-    if (!inner) return inner.error();
+    if (!inner) return result<byte_span>(inner.error(), inner.detail);  // (detail: the tunnel MTU)
     c.inner = inner.value();
     return f.data();
   }

@@ -242,7 +242,7 @@ class runtime_endpoint {
     if (esp_index_ != size_ && !out_) return errc::esp_unknown_spi;  // no outbound SA
     if (esp_index_ != size_ && out_->exhausted()) return errc::sequence_exhausted;
     const auto inner = admit_inner(f, inner_version_, max_inner_, headroom_, tailroom_);
-    if (!inner) return inner.error();
+    if (!inner) return result<byte_span>(inner.error(), inner.detail);  // (detail: the tunnel MTU)
     c.inner = inner.value();
     return f.data();
   }

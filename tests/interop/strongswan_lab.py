@@ -409,15 +409,26 @@ def passive_and_active(tool, tunnel, work, proposal, tag, results):
                 break
         ok3, m3 = ping(lab, "A", A_IN, B_IN)
         ok4, m4 = ping(lab, "B", B_IN, A_IN)
+        # SIGHUP with one more SA line: the SAs that did not change keep their state (were
+        # they rebuilt, the outbound sequence numbers would restart and strongSwan would
+        # drop everything as replays)
+        extra = lines[0].replace(f"spi 0x{spi_out}", "spi 0x0000beef").split(" replay-")[0] + " encap espinudp 4500 4500 0.0.0.0"
+        with open(conf, "a") as f:
+            f.write(extra + "\n")
+        tp.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
         ok5, m5 = tcp_transfer(lab, "A", "B", B_IN, 4 << 20, work, 5002)
         ok6, m6 = tcp_transfer(lab, "B", "A", A_IN, 4 << 20, work, 5003)
         tp.send_signal(signal.SIGTERM)
         tp.wait(timeout=10)
         log.close()
         tail = open(os.path.join(work, f"tunnel-{proposal}.log")).read()
-        results.append((proposal, "active", ok3 and ok4 and ok5 and ok6,
+        reloaded = "inbound SA 0x0000beef" in tail and "stopped after 1 reloads" in tail and "deleted" not in tail
+        ok_active = ok3 and ok4 and ok5 and ok6 and reloaded
+        m6 += "; SIGHUP added an SA, the others kept their state" if reloaded else "; SIGHUP reload NOT as expected"
+        results.append((proposal, "active", ok_active,
                         f"strongSwan -> encap ping {m3}; encap -> strongSwan ping {m4}; 4 MiB strongSwan -> encap: {m5}; "
-                        f"4 MiB encap -> strongSwan: {m6}" + ("" if ok3 and ok4 and ok5 and ok6 else "\n" + tail)))
+                        f"4 MiB encap -> strongSwan: {m6}" + ("" if ok_active else "\n" + tail)))
     finally:
         lab.down()
 
