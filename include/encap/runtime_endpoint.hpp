@@ -276,8 +276,9 @@ class runtime_endpoint {
     return errc::ok;
   }
 
-  // Opens layers from `from` on, outermost first. With `deferred` (a burst), stops after
-  // ESP's checks and leaves the SA and packet there.
+  // Opens layers from `from` on, outermost first, in one pass (ESP included: after its
+  // ICV passes the walk goes on with the layer inside it). With `deferred` (a burst),
+  // stops after ESP's checks and leaves the SA and packet in `p`.
   errc decap_layers(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
     for (std::size_t i = from; i < written_; ++i) {
       const step& s = steps_[i];
@@ -300,8 +301,8 @@ class runtime_endpoint {
           p.in = r.value();
           if (deferred) return errc::ok;  // a burst: opened with the others, then esp_resume
           p.sa->open({&p.in.view, 1}, {&e, 1});
-          if (e != errc::ok) return e;
-          return esp_resume(f, c, p);
+          if (e == errc::ok) e = esp_finish(f, c, p);
+          break;
         }
         default: return errc::no_such_layer;
       }
@@ -310,12 +311,17 @@ class runtime_endpoint {
     return errc::ok;
   }
 
-  // The ESP layer after its ICV passed: padding, window, next header; then the layers inside.
-  errc esp_resume(frame& f, decap_walk& c, pending& p) noexcept {
-    c.layer = static_cast<std::uint32_t>(esp_index_);
+  // The ESP layer after its ICV passed: padding, window, next header.
+  errc esp_finish(frame& f, decap_walk& c, pending& p) noexcept {
     const auto r = p.sa->decap_finish(f, p.in);
     if (!r) return r.error();
-    if (const errc e = decap_esp_next(c, steps_[esp_index_].next, r.value(), p.sa->authenticated()); e != errc::ok) return e;
+    return decap_esp_next(c, steps_[esp_index_].next, r.value(), p.sa->authenticated());
+  }
+
+  // A burst's packet after its ICV passed: the ESP layer, then the layers inside.
+  errc esp_resume(frame& f, decap_walk& c, pending& p) noexcept {
+    c.layer = static_cast<std::uint32_t>(esp_index_);
+    if (const errc e = esp_finish(f, c, p); e != errc::ok) return e;
     return decap_layers(f, c, esp_index_ + 1, nullptr, p);
   }
 

@@ -44,7 +44,7 @@ class sa_table {
     if (slots_[i].spi != spi) return false;
     const std::uint32_t idx = slots_[i].index;
     remove_slot(i);
-    if (idx + 1 != owned_.size()) {  // the last SA takes the erased one's place
+    if (idx + 1 != owned_.size()) {  // the last SA takes the erased one's place (its slot keeps its pointer)
       owned_[idx] = std::move(owned_.back());
       slots_[probe(owned_[idx]->spi())].index = idx;
     }
@@ -55,7 +55,7 @@ class sa_table {
   // The data path's lookup: nullptr for an SPI the table does not hold.
   esp_sa<Backend>* find(std::uint32_t spi) const noexcept {
     const slot& s = slots_[probe(spi)];
-    return s.spi == spi && spi != 0 ? owned_[s.index].get() : nullptr;
+    return s.spi == spi ? s.sa : nullptr;  // (an empty slot's sa is nullptr: SPI 0 finds nothing)
   }
 
   std::size_t size() const noexcept { return owned_.size(); }
@@ -68,7 +68,8 @@ class sa_table {
  private:
   struct slot {
     std::uint32_t spi = 0;  // 0: empty (SPI 0 is never used)
-    std::uint32_t index = 0;
+    std::uint32_t index = 0;               // in owned_ (for erase)
+    esp_sa<Backend>* sa = nullptr;         // the SA itself: a lookup is one load less
   };
 
   static std::size_t capacity_for(std::size_t n) {
@@ -86,7 +87,7 @@ class sa_table {
     while (slots_[i].spi != 0 && slots_[i].spi != spi) i = (i + 1) & mask_;
     return i;
   }
-  void place(std::uint32_t spi, std::uint32_t index) noexcept { slots_[probe(spi)] = {spi, index}; }
+  void place(std::uint32_t spi, std::uint32_t index) noexcept { slots_[probe(spi)] = {spi, index, owned_[index].get()}; }
   // Backward-shift deletion: no tombstones, so probes stay short after many rekeys.
   void remove_slot(std::size_t i) noexcept {
     std::size_t j = i;
