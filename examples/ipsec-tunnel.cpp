@@ -23,6 +23,8 @@
 #include <encap/crypto/botan.hpp>
 #include <encap/encap.hpp>
 #include <encap/mss.hpp>
+
+#include "tun.hpp"
 #include <encap/runtime_endpoint.hpp>
 #include <encap/sa_config.hpp>
 #include <encap/sa_table.hpp>
@@ -107,20 +109,9 @@ std::optional<config> read_config(const std::string& path, std::string& error) {
 }
 
 int open_tun(const std::string& name, std::size_t mtu) {
-  const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0) die(std::string("open /dev/net/tun: ") + std::strerror(errno));
-  ifreq ifr{};
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) die(std::string("TUNSETIFF: ") + std::strerror(errno));
-  const int s = socket(AF_INET, SOCK_DGRAM, 0);
-  ifr.ifr_mtu = static_cast<int>(mtu);
-  if (ioctl(s, SIOCSIFMTU, &ifr) < 0) die(std::string("SIOCSIFMTU: ") + std::strerror(errno));
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-    ifr.ifr_flags |= IFF_UP;
-    ioctl(s, SIOCSIFFLAGS, &ifr);
-  }
-  ::close(s);
+  std::string why;
+  const int fd = ::open_tun(name, mtu, why);
+  if (fd < 0) die(why);
   return fd;
 }
 

@@ -19,20 +19,9 @@
 #include "support/backends.hpp"
 #include "support/twins.hpp"
 
-// ---- allocation counter: every operator new in this binary is counted ---------------------
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "support/counting_new.hpp"  // every operator new in this binary is counted
+
+using encap::test::allocations;
 
 using namespace encap;
 using namespace encap::test;

@@ -65,30 +65,8 @@ struct stack_spec {
 };
 
 // The parser's answer, in result<T>'s vocabulary: has_value(), value() (or * and ->),
-// error() with the position and message.
-class [[nodiscard]] spec_result {
- public:
-  spec_result(stack_spec s) : spec_(std::move(s)) {}  // NOLINT: implicit by design, as result<T>
-  spec_result(spec_error e) : error_(std::move(e)) {}  // NOLINT
-  bool has_value() const noexcept { return spec_.has_value(); }
-  explicit operator bool() const noexcept { return has_value(); }
-  // On an error: prints the message and position to stderr, then aborts (a programming error).
-  const stack_spec& value() const {
-    if (!spec_) {
-      std::fprintf(stderr, "encap: spec_result::value() called on an error: %s (at offset %zu)\n", error_.message.c_str(),
-                   error_.offset);
-      std::abort();
-    }
-    return *spec_;
-  }
-  const stack_spec& operator*() const { return value(); }
-  const stack_spec* operator->() const { return &value(); }
-  const spec_error& error() const noexcept { return error_; }  // empty message when has_value()
-
- private:
-  std::optional<stack_spec> spec_;
-  spec_error error_;
-};
+// error() with the position and message (text_error.hpp).
+using spec_result = parsed<stack_spec>;
 
 namespace detail {
 
