@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "../text_error.hpp"
@@ -160,13 +161,13 @@ inline std::vector<std::string> spellings() {
 }
 
 inline std::string nearest(std::string_view t) {
-  std::vector<std::pair<std::size_t, std::string>> scored;
-  for (auto& s : spellings()) scored.emplace_back(edit_distance(t, s), std::move(s));
-  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::tuple<std::size_t, std::size_t, std::string>> scored;  // distance, order in the list, spelling
+  for (auto& s : spellings()) scored.emplace_back(edit_distance(t, s), scored.size(), std::move(s));
+  std::sort(scored.begin(), scored.end());  // (not stable_sort: its buffer is a nothrow new, which some hosts replace)
   const std::size_t limit = std::max<std::size_t>(2, t.size() / 3);
   std::string out;
   std::size_t n = 0;
-  for (const auto& [d, s] : scored) {
+  for (const auto& [d, order, s] : scored) {
     if (d > limit || n == 3) break;
     if (out.find("'" + s + "'") != std::string::npos) continue;
     out += (n++ ? ", '" : "'") + s + "'";
