@@ -210,5 +210,38 @@ TEST_SUITE("runtime_endpoint") {
       CHECK(allocations.load() - before == 0);
     }
   }
+
+  TEST_CASE_TEMPLATE("NAT-T: a packet from a new address and port opens (the SA is found by SPI) and says where it came from", B,
+                     ENCAP_BACKENDS) {
+    constexpr esp_suite s = aes_128_gcm_16::value;
+    const test::suite_keys k(s);
+    const auto a_spec = parse_spec("ipv4(src=192.0.2.1,dst=198.51.100.7)/udp(4500)/esp(aes-128-gcm-16)/ipv4").value();
+    const auto b_spec = parse_spec("ipv4(src=198.51.100.7,dst=192.0.2.1)/udp(4500)/esp(aes-128-gcm-16)/ipv4").value();
+    esp_sa<B> out({.spi = 0x4242, .suite = s, .keys = {k.enc, k.auth}});
+    sa_table<B> in;
+    in.add({.spi = 0x4242, .suite = s, .keys = {k.enc, k.auth}});
+    runtime_endpoint<B> a(a_spec, {}, &out, nullptr), b(b_spec, {}, nullptr, &in);
+    for (const bool rebound : {false, true}) {
+      bytes buf(a.headroom() + 100 + a.tailroom());
+      test::write_inner_ipv4(buf.data() + a.headroom(), 100);
+      frame f(buf, a.headroom(), 100);
+      REQUIRE(a.encap(f));
+      bytes pkt(f.data().begin(), f.data().end());
+      if (rebound) {  // a NAT in between picked a new public address and port
+        pkt[12] = 203, pkt[13] = 0, pkt[14] = 113, pkt[15] = 9;
+        store_be16(&pkt[10], 0);
+        store_be16(&pkt[10], internet_checksum(pkt.data(), 20));
+        store_be16(&pkt[20], 61001);  // (UDP checksum 0 over IPv4: RFC 3948 §2.1)
+      }
+      frame g(pkt, 0, pkt.size());
+      const auto r = b.decap(g);
+      REQUIRE(r);
+      REQUIRE(r.value().outer_source == pkt.data() + 12);
+      CHECK_FALSE(r.value().outer_ipv6);
+      const std::array<std::uint8_t, 4> want = rebound ? std::array<std::uint8_t, 4>{203, 0, 113, 9} : std::array<std::uint8_t, 4>{192, 0, 2, 1};
+      CHECK(std::equal(want.begin(), want.end(), r.value().outer_source));
+      CHECK(r.value().outer_source_port == (rebound ? 61001 : 4500));
+    }
+  }
 }
 

@@ -33,6 +33,15 @@ struct tunnel_options {
 struct decap_info {
   std::uint8_t inner_version = 0;       // 4 or 6
   std::optional<std::uint32_t> gre_seq; // the GRE sequence number, when present (RFC 2890)
+  // Where the packet came from: the outermost IP header's source address (4 or 16 bytes,
+  // in the caller's buffer, in front of the inner packet) and the first UDP header's
+  // source port (0 without UDP). With NAT-T, an authenticated packet from a new address
+  // or port is how a NAT's new mapping shows (RFC 3948 §2.2, RFC 7296 §2.23): the
+  // embedder (its IKE daemon) decides whether to send there; the SA is found by SPI alone
+  // (RFC 4301 §4.1), so it opens either way.
+  const std::uint8_t* outer_source = nullptr;
+  bool outer_ipv6 = false;
+  std::uint16_t outer_source_port = 0;
 };
 
 // What encap refuses before touching anything: a packet that is not IP (or not of the
@@ -74,7 +83,7 @@ inline result<decap_info> decap_inner_packet(frame& f, const decap_walk& c, std:
     if (!e2) return result<decap_info>(e2.error(), at);
     if (e2.value() != (tos & 3)) set_ecn(f.data(), e2.value());
   }
-  return decap_info{version, c.gre_seq};
+  return decap_info{version, c.gre_seq, c.outer_source, c.outer_ipv6, c.outer_source_port};
 }
 
 }  // namespace v0

@@ -104,7 +104,9 @@ struct twins {
     const auto ra = typed->decap(fa);
     const auto rb = rt->decap(fb);
     if (ra.error() != rb.error() || ra.detail != rb.detail) mismatch(describe(what, at, ra.error(), ra.detail, rb.error(), rb.detail));
-    else if (ra && (ra.value().inner_version != rb.value().inner_version || ra.value().gre_seq != rb.value().gre_seq))
+    else if (ra && (ra.value().inner_version != rb.value().inner_version || ra.value().gre_seq != rb.value().gre_seq ||
+                    ra.value().outer_ipv6 != rb.value().outer_ipv6 || ra.value().outer_source_port != rb.value().outer_source_port ||
+                    (ra.value().outer_source - ga.inside().data()) != (rb.value().outer_source - gb.inside().data())))
       mismatch(std::string(what) + ": decap_info differs");
     if (!std::equal(fa.data().begin(), fa.data().end(), fb.data().begin(), fb.data().end()) || fa.offset() != fb.offset())
       mismatch(std::string(what) + ": inner packet differs at " + std::to_string(at));

@@ -30,7 +30,10 @@ inline errc decap_ipv4(frame& f, decap_walk& w, const decap_next& next, const ip
   if (const errc e = w.accept_proto(next, h.value().protocol); e != errc::ok) return e;
   if (peer && (std::memcmp(p.data() + 12, peer->dst.data(), 4) != 0 || std::memcmp(p.data() + 16, peer->src.data(), 4) != 0))
     return errc::ip_unexpected_address;
-  if (!w.outer_ecn) w.outer_ecn = static_cast<std::uint8_t>(h.value().tos & 3);
+  if (!w.outer_ecn) {  // the outermost IP header
+    w.outer_ecn = static_cast<std::uint8_t>(h.value().tos & 3);
+    w.outer_source = p.data() + 12;
+  }
   w.ip_src = p.data() + 12;
   w.ip_dst = p.data() + 16;
   w.ipv6 = false;

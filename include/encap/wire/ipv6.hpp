@@ -32,7 +32,11 @@ inline errc decap_ipv6(frame& f, decap_walk& w, const decap_next& next, const ip
   if (const errc e = w.accept_proto(next, h.value().next_header); e != errc::ok) return e;
   if (peer && (std::memcmp(p.data() + 8, peer->dst.data(), 16) != 0 || std::memcmp(p.data() + 24, peer->src.data(), 16) != 0))
     return errc::ip_unexpected_address;
-  if (!w.outer_ecn) w.outer_ecn = static_cast<std::uint8_t>(h.value().traffic_class & 3);
+  if (!w.outer_ecn) {  // the outermost IP header
+    w.outer_ecn = static_cast<std::uint8_t>(h.value().traffic_class & 3);
+    w.outer_source = p.data() + 8;
+    w.outer_ipv6 = true;
+  }
   w.ip_src = p.data() + 8;
   w.ip_dst = p.data() + 24;
   w.ipv6 = true;

@@ -67,6 +67,7 @@ inline errc decap_udp(frame& f, decap_walk& w, const udp* peer, bool esp_next) n
                                         : ipv4_pseudo_sum(w.ip_src, w.ip_dst, h.value().length, ip_proto::udp);
     if (internet_checksum(p.data(), h.value().length, pseudo) != 0) return errc::udp_bad_checksum;
   }
+  if (!w.outer_source_port) w.outer_source_port = h.value().src_port;
   (void)f.pull(udp_header_size);
   return esp_next ? classify_nat_t(f.data()) : errc::ok;
 }

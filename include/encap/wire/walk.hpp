@@ -35,6 +35,9 @@ struct decap_walk {
   const std::uint8_t* ip_src = nullptr;     // the enclosing IP header's addresses (UDP checksum)
   const std::uint8_t* ip_dst = nullptr;
   bool ipv6 = false;
+  const std::uint8_t* outer_source = nullptr;  // the outermost IP source and UDP source port (decap_info)
+  bool outer_ipv6 = false;
+  std::uint16_t outer_source_port = 0;
 
   // The layer says the inner packet is IPv4 (v4) or IPv6 (v6): is that what the stack carries?
   constexpr errc accept_inner(const decap_next& n, bool v4, bool v6) noexcept {
