@@ -228,16 +228,6 @@ class endpoint<Backend, stack<Ls...>> {
     else return inner_version == 6 ? layer_kind::ipv6 : layer_kind::ipv4;
   }
 
-  static constexpr std::uint8_t proto_of(layer_kind k) noexcept {
-    switch (k) {
-      case layer_kind::ipv4: return ip_proto::ipv4;
-      case layer_kind::ipv6: return ip_proto::ipv6;
-      case layer_kind::udp: return ip_proto::udp;
-      case layer_kind::gre: return ip_proto::gre;
-      case layer_kind::esp: return ip_proto::esp;
-      default: return 255;
-    }
-  }
 
   // ---- encapsulation, innermost layer first ----------------------------------------------
 
@@ -250,9 +240,9 @@ class endpoint<Backend, stack<Ls...>> {
     if constexpr (I == size - 1 && inner_ip_layer) {
       // the inner packet's own header: nothing to write
     } else if constexpr (L::kind == layer_kind::ipv4) {
-      encap_ipv4(f, c, l, proto_of(next), ++ip_id_, opt_.df);
+      encap_ipv4(f, c, l, ip_proto_of(next), ++ip_id_, opt_.df);
     } else if constexpr (L::kind == layer_kind::ipv6) {
-      encap_ipv6(f, c, l, proto_of(next));
+      encap_ipv6(f, c, l, ip_proto_of(next));
     } else if constexpr (L::kind == layer_kind::udp) {
       encap_udp(f, c, l);
     } else if constexpr (L::kind == layer_kind::gre) {
@@ -261,11 +251,11 @@ class endpoint<Backend, stack<Ls...>> {
     } else if constexpr (L::kind == layer_kind::esp) {
       if (!out_) return errc::esp_unknown_spi;
       if (c.deferred) {  // a burst: sealed with the others, then resumed at layer I - 1
-        const auto r = out_->encap_prepare(f, proto_of(next), esp_room_);
+        const auto r = out_->encap_prepare(f, ip_proto_of(next), esp_room_);
         if (r) *c.deferred = r.value();
         return r.error();
       }
-      e = out_->encap(f, proto_of(next), esp_room_).error();
+      e = out_->encap(f, ip_proto_of(next), esp_room_).error();
     }
     if (e != errc::ok) return e;
     if constexpr (I > 0) return encap_layer<I - 1>(f, c);
@@ -280,7 +270,7 @@ class endpoint<Backend, stack<Ls...>> {
   static constexpr bool next_is_inner = I + 1 == size || (I + 2 == size && inner_ip_layer);
   template <std::size_t I>
   static constexpr decap_next next_of = [] {
-    if constexpr (!next_is_inner<I>) return decap_next{proto_of(stack_type::rules[I + 1].kind), 0};
+    if constexpr (!next_is_inner<I>) return decap_next{ip_proto_of(stack_type::rules[I + 1].kind), 0};
     else if constexpr (inner_ip_layer)
       return decap_next{0, stack_type::rules[size - 1].kind == layer_kind::ipv4 ? decap_next::inner_v4 : decap_next::inner_v6};
     else return decap_next{0, decap_next::inner_v4 | decap_next::inner_v6};

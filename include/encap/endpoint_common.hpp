@@ -8,6 +8,7 @@
 
 #include "frame.hpp"
 #include "result.hpp"
+#include "sizing.hpp"
 #include "wire/ip.hpp"
 #include "wire/walk.hpp"
 
@@ -43,6 +44,18 @@ struct decap_info {
   bool outer_ipv6 = false;
   std::uint16_t outer_source_port = 0;
 };
+
+// The IP protocol number (IPv4 Protocol, IPv6 / ESP Next Header) that names a layer.
+constexpr std::uint8_t ip_proto_of(layer_kind k) noexcept {
+  switch (k) {
+    case layer_kind::ipv4: return ip_proto::ipv4;
+    case layer_kind::ipv6: return ip_proto::ipv6;
+    case layer_kind::udp: return ip_proto::udp;
+    case layer_kind::gre: return ip_proto::gre;
+    case layer_kind::esp: return ip_proto::esp;
+    default: return 255;
+  }
+}
 
 // What encap refuses before touching anything: a packet that is not IP (or not of the
 // `version` the stack's last layer names; 0: either), larger than the tunnel MTU

@@ -48,13 +48,13 @@ class runtime_endpoint {
       : opt_(o), in_(inbound) {
     const std::size_t n = s.rules.size();
     if (n == 0 || n > max_layers || s.values.size() != n) throw std::invalid_argument("runtime_endpoint: an empty or malformed stack_spec");
-    rules_.assign(s.rules.begin(), s.rules.end());
+    const rule_span rules{s.rules.data(), n};
     size_ = n;
-    inner_ip_layer_ = rules_[n - 1].inner_header;
+    inner_ip_layer_ = rules[n - 1].inner_header;
     esp_index_ = n;
     written_ = inner_ip_layer_ ? n - 1 : n;
     for (std::size_t i = 0; i < n; ++i) {
-      const layer_kind k = rules_[i].kind;
+      const layer_kind k = rules[i].kind;
       if (!(is_ip(k) || k == layer_kind::udp || k == layer_kind::gre || k == layer_kind::esp))
         throw std::invalid_argument(std::string("data_path_layer: an endpoint drives IPv4, IPv6, UDP, GRE and ESP layers; '") +
                                     std::string(to_string(k)) + "' is sizing-only (use the calculators)");
@@ -65,22 +65,23 @@ class runtime_endpoint {
       step& st = steps_[i];
       st.kind = k;
       st.values = s.values[i];
-      st.gre = static_cast<gre_opt>(rules_[i].param);
+      st.gre = static_cast<gre_opt>(rules[i].param);
       // encapsulation: the protocol of what follows (past the last layer: the inner packet's)
       st.next_is_packet = i + 1 == n;
-      st.proto = i + 1 < n ? proto_of(rules_[i + 1].kind) : 0;
+      st.proto = i + 1 < n ? ip_proto_of(rules[i + 1].kind) : 0;
       // decapsulation: what may follow
       const bool inner_next = i + 1 == n || (i + 2 == n && inner_ip_layer_);
-      if (!inner_next) st.next = {proto_of(rules_[i + 1].kind), 0};
-      else if (inner_ip_layer_) st.next = {0, rules_[n - 1].kind == layer_kind::ipv4 ? decap_next::inner_v4 : decap_next::inner_v6};
+      if (!inner_next) st.next = {ip_proto_of(rules[i + 1].kind), 0};
+      else if (inner_ip_layer_) st.next = {0, rules[n - 1].kind == layer_kind::ipv4 ? decap_next::inner_v4 : decap_next::inner_v6};
       else st.next = {0, decap_next::inner_v4 | decap_next::inner_v6};
     }
-    inner_version_ = !inner_ip_layer_ ? 0 : rules_[n - 1].kind == layer_kind::ipv4 ? 4 : 6;
-    headroom_ = required_headroom(rule_span{rules_.data(), n});
-    tailroom_ = required_tailroom(rule_span{rules_.data(), n});
-    max_inner_ = max_inner_size(rule_span{rules_.data(), n}, o.mtu).value_or(0);
+    inner_version_ = !inner_ip_layer_ ? 0 : rules[n - 1].kind == layer_kind::ipv4 ? 4 : 6;
+    headroom_ = required_headroom(rules);
+    tailroom_ = required_tailroom(rules);
+    max_inner_ = max_inner_size(rules, o.mtu).value_or(0);
     check_outer_ = o.check == outer_check::addresses || (o.check == outer_check::automatic && esp_index_ == n);
-    if (esp_index_ != n) esp_room_ = room_after(rule_span{rules_.data(), n}, o.mtu, esp_index_).value_or(0);
+    if (esp_index_ != n) esp_room_ = room_after(rules, o.mtu, esp_index_).value_or(0);
+    if (esp_index_ != n) esp_rule_ = rules[esp_index_];
     if (outbound && set_outbound(outbound) != errc::ok)
       throw std::invalid_argument("runtime_endpoint: the SA's suite or padding differs from the stack's ESP layer");
   }
@@ -99,8 +100,7 @@ class runtime_endpoint {
   // nothing changes then. nullptr stops ESP output (esp_unknown_spi).
   [[nodiscard]] errc set_outbound(esp_sa<Backend>* sa) noexcept {
     if (sa && esp_index_ < size_) {
-      const layer_rule& r = rules_[esp_index_];
-      if (esp_rule(sa->suite(), {r.extra_padding, r.pad_to}) != r) return errc::invalid_suite;
+      if (esp_rule(sa->suite(), {esp_rule_.extra_padding, esp_rule_.pad_to}) != esp_rule_) return errc::invalid_suite;
     }
     out_ = sa;
     return errc::ok;
@@ -227,16 +227,6 @@ class runtime_endpoint {
     typename esp_sa<Backend>::inbound in{};
   };
 
-  static constexpr std::uint8_t proto_of(layer_kind k) noexcept {
-    switch (k) {
-      case layer_kind::ipv4: return ip_proto::ipv4;
-      case layer_kind::ipv6: return ip_proto::ipv6;
-      case layer_kind::udp: return ip_proto::udp;
-      case layer_kind::gre: return ip_proto::gre;
-      case layer_kind::esp: return ip_proto::esp;
-      default: return 255;
-    }
-  }
 
   result<byte_span> admit(frame& f, encap_walk& c) const noexcept {
     if (esp_index_ != size_ && !out_) return errc::esp_unknown_spi;  // no outbound SA
@@ -326,7 +316,7 @@ class runtime_endpoint {
   }
 
   std::array<step, max_layers> steps_{};
-  std::vector<layer_rule> rules_;
+  layer_rule esp_rule_{};  // the stack's ESP layer: an outbound SA must fit it
   tunnel_options opt_;
   esp_sa<Backend>* out_ = nullptr;
   sa_table<Backend>* in_ = nullptr;

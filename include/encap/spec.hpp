@@ -507,13 +507,8 @@ class parser {
     if (k == "hmac-sha2-256-128") return "hmac-sha256-128";
     if (k == "hmac-sha2-384-192") return "hmac-sha384-192";
     if (k == "hmac-sha2-512-256") return "hmac-sha512-256";
-    if (k == "hmac-sha-1-96" || k == "sha1" || k == "sha") return "hmac-sha1-96";
-    if (k == "sha256" || k == "sha2_256") return "hmac-sha256-128";  // strongSwan's integrity keywords
-    if (k == "sha384" || k == "sha2_384") return "hmac-sha384-192";
-    if (k == "sha512" || k == "sha2_512") return "hmac-sha512-256";
-    if (k == "md5") return "hmac-md5-96";
-    if (k == "aesxcbc") return "aes-xcbc-96";
-    if (k == "aescmac") return "aes-cmac-96";
+    if (k == "hmac-sha-1-96" || k == "sha1") return "hmac-sha1-96";
+    if (const auto id = names::strongswan_integ(k)) return info(*id).name;  // strongSwan's integrity keywords
     return {};
   }
 };
