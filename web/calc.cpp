@@ -20,17 +20,16 @@ EMSCRIPTEN_KEEPALIVE const char* encap_calc(const char* spec, unsigned mtu, unsi
   const auto parsed = parse_spec(text);
   if (!parsed) {
     const spec_error& e = parsed.error();
-    out = "{\"error\":{\"message\":" + report::json_string(e.message) + ",\"offset\":" + std::to_string(e.offset) +
-          ",\"length\":" + std::to_string(e.length ? e.length : 1) + ",\"formatted\":" + report::json_string(e.format(text)) + "}}";
+    out = report::error_json(e.message, std::pair{e.offset, e.length}, e.format(text));
     return out.c_str();
   }
   const stack_spec& s = *parsed;
-  if (mtu == 0 || mtu > report::max_mtu) {  // the CLI's limits
-    out = "{\"error\":{\"message\":\"the MTU is a size in bytes, 1..65549\"}}";
+  if (mtu == 0) {  // the CLI's limits
+    out = report::error_json("the MTU is a size in bytes");
     return out.c_str();
   }
   if (const auto problem = report::mtu_problem(s, mtu)) {
-    out = "{\"error\":{\"message\":" + report::json_string(*problem) + "}}";
+    out = report::error_json(*problem);
     return out.c_str();
   }
   std::optional<std::size_t> inner;

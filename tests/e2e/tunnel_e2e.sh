@@ -140,11 +140,15 @@ out6=$(nsx "$A" ping -6 -M do -s $((mtu + 1 - 48)) -c 2 -i 0.5 -W 2 2001:db8:2::
 echo "$out6"
 grep -Eq "Packet too big: mtu=$mtu" <<<"$out6" || fail "no ICMPv6 Packet Too Big with mtu $mtu"
 
-echo "== ping -M do at exactly $mtu bytes ($(date +%T.%N))"
-nsx "$A" ping -M do -s $((mtu - 28)) -c 3 -i 0.2 -W 2 10.2.0.2 || fail "ping at the tunnel MTU"
+# the probes exactly as `tunnel-mtu --emit linux` prints them: the first passes, the second fails
+probes=$("$calc" --emit linux --peer 10.2.0.2 --mtu $under "$spec" | grep '^ping -M do' | sed 's/ *#.*//')
+probe_ok=$(sed -n 1p <<<"$probes") probe_over=$(sed -n 2p <<<"$probes")
+[[ "$probe_ok" == "ping -M do -s $((mtu - 28)) -c 3 10.2.0.2" ]] || fail "--emit linux probe: '$probe_ok'"
+echo "== $probe_ok: exactly $mtu bytes ($(date +%T.%N))"
+nsx "$A" $probe_ok -i 0.2 -W 2 || fail "ping at the tunnel MTU"
 
-echo "== ping -M do at $((mtu + 1)) bytes: frag needed, mtu = $mtu ($(date +%T.%N))"
-out=$(nsx "$A" ping -M do -s $((mtu + 1 - 28)) -c 2 -i 0.5 -W 2 10.2.0.2 2>&1 || true)
+echo "== $probe_over: $((mtu + 1)) bytes, frag needed, mtu = $mtu ($(date +%T.%N))"
+out=$(nsx "$A" $probe_over -i 0.5 -W 2 2>&1 || true)
 echo "$out"
 grep -Eq "Frag needed and DF set \(mtu = $mtu\)|mtu=$mtu" <<<"$out" || fail "no frag-needed with mtu $mtu"
 

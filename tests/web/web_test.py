@@ -30,7 +30,7 @@ if not (os.path.exists(chromium) and os.path.exists(driver)):
 os.makedirs(shots, exist_ok=True)
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
-KEYS = ["esp_plaintext_mtu", "max_inner", "tcp_mss_ipv4", "tcp_mss_ipv6", "overhead_at_max",
+KEYS = ["esp_plaintext_mtu", "cisco_plaintext_mtu", "max_inner", "tcp_mss_ipv4", "tcp_mss_ipv6", "overhead_at_max",
         "wire_size_at_max", "overhead_min", "overhead_max"]
 
 with socket.socket() as s:
@@ -119,7 +119,8 @@ try:
         ("ipv4/udp/vxlan/eth/ipv4", 1500, None),
         ("eth(qinq)/mpls(2)/ipv4", 1522, None),
         ("pppoe/ipv4", 1500, None),
-        ("ipv4/gre(csum,key,seq)", 65536, None),
+        ("ipv4/gre(csum,key,seq)", 65535, None),  # IPv4's largest packet (RFC 791)
+        ("ipv6/gre/ipv4", 65575, None),           # IPv6's: 65535 + its 40-byte header (RFC 8200)
     ]
     for spec, mtu, inner in cases:
         type_into("#spec", spec)
@@ -134,6 +135,19 @@ try:
         exp["required_mtu"] = str(ref["required_mtu"]) if inner else "–"
         check(got == exp, f"{spec} at MTU {mtu}{f', inner {inner}' if inner else ''}: page {got['max_inner']} max inner"
                           f" = CLI {ref['max_inner']}; all {len(exp)} figures equal" + ("" if got == exp else f": {got} vs {exp}"))
+
+    # limits: an IPv4 MTU over 65535 is an error, as in the CLI; an IPv6 tunnel below 1280 warns
+    type_into("#spec", "ipv4/gre/ipv4")
+    type_into("#mtu", "65536")
+    wait("return document.getElementById('error').textContent.length > 0", "the 65536 error")
+    check("IPv4's Total Length is 16 bits" in text("#error"), f"MTU 65536 over IPv4 is refused: {text('#error')!r}")
+    type_into("#spec", "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv6")
+    type_into("#mtu", "1300")
+    wait("return document.getElementById('warnings').textContent.length > 0", "the IPv6 warning")
+    check("below IPv6's minimum of 1280" in text("#warnings") and "1352" in text("#warnings"),
+          f"an IPv6 tunnel below 1280 warns, with the underlay it needs: {text('#warnings')!r}")
+    check(text("#cisco_plaintext_mtu") == str(cli_json("ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv6", 1300)["cisco_plaintext_mtu"]),
+          "the Cisco/Linux figure equals the CLI's")
 
     # the builder: the rows follow the spec, and editing a row rewrites the spec
     type_into("#spec", "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv4/gre")
