@@ -82,8 +82,12 @@ void print_layers(const stack_spec& s) {
 void print_explain(const stack_spec& s, std::size_t mtu) {
   std::printf("\nthe arithmetic, outermost layer first:\n");
   for (const auto& e : rep::explain(s, mtu)) {
-    if (e.formula.empty()) std::printf("  %-22s %-50s   %5zu  %s\n", e.what.c_str(), "", e.value, e.note.c_str());
-    else std::printf("  %-22s %-50s = %5zu  %s\n", e.what.c_str(), e.formula.c_str(), e.value, e.note.c_str());
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-22s %-50s %s %5zu  %s", e.what.c_str(), e.formula.c_str(), e.formula.empty() ? " " : "=",
+                  e.value, e.note.c_str());
+    std::string text = line;
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    std::printf("%s\n", text.c_str());
   }
 }
 
@@ -260,7 +264,7 @@ int main(int argc, char** argv) {
   const auto parsed = parse_spec(spec_text);
   if (!parsed) {
     const auto& e = parsed.error();
-    return fail("bad stack spec: " + e.message, std::pair{e.offset, e.length}, e.format(spec_text));
+    return fail(json_errors ? e.message : std::string("bad stack spec"), std::pair{e.offset, e.length}, e.format(spec_text));
   }
   const stack_spec& s = *parsed;
   const std::size_t mtu = mtu_opt.value_or(1500);

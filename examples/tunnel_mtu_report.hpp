@@ -306,10 +306,11 @@ inline std::string diagram_text(const stack_spec& s, std::size_t mtu) {
   std::string out = "the largest packet, " + std::to_string(segs.empty() ? 0 : segs.back().offset + segs.back().length) +
                     " of " + std::to_string(mtu) + " bytes (" + to_string(s) + ")\n\n";
   char line[160];
-  std::snprintf(line, sizeof line, "%7s %7s  %-34s %s\n", "offset", "bytes", "field", "");
+  std::snprintf(line, sizeof line, "%7s %7s  %s\n", "offset", "bytes", "field");
   out += line;
   for (const segment& g : segs) {
-    std::snprintf(line, sizeof line, "%7zu %7zu  %-34s %s\n", g.offset, g.length, g.field.c_str(), g.encrypted ? "encrypted" : "");
+    if (g.encrypted) std::snprintf(line, sizeof line, "%7zu %7zu  %-34s encrypted\n", g.offset, g.length, g.field.c_str());
+    else std::snprintf(line, sizeof line, "%7zu %7zu  %s\n", g.offset, g.length, g.field.c_str());
     out += line;
   }
   // One row of boxes: small fields get their label's width, the inner packet the rest.
