@@ -85,7 +85,7 @@ TEST_SUITE("spec") {
 
     e = error_of("ipv4/udp/ipv4");
     CHECK(e.offset == 9);
-    CHECK(e.message == "'udp' cannot carry 'ipv4'; it carries: gre, esp, mpls, vxlan, geneve, l2tpv3, wireguard");
+    CHECK(e.message == "'udp' cannot carry 'ipv4'; it carries: gre, esp, mpls, vxlan, geneve, l2tpv3, wireguard, openvpn, gtpu");
 
     e = error_of("ipv4/gre(key,key)");
     CHECK(e.offset == 13);
@@ -104,7 +104,7 @@ TEST_SUITE("spec") {
     e = error_of("ipv4/udp/geneve(opt=6)");
     CHECK(e.message.find("4-byte units") != std::string::npos);
     e = error_of("ipv4(x)");
-    CHECK(e.message == "unknown IPv4 option 'x'; valid: src=ADDRESS, dst=ADDRESS, ttl=N");
+    CHECK(e.message == "unknown IPv4 option 'x'; valid: src=ADDRESS, dst=ADDRESS, ttl=N, options=N");
     CHECK(e.offset == 5);
   }
 
@@ -112,7 +112,7 @@ TEST_SUITE("spec") {
     const std::string text = "ipv4/udp/ipv4";
     const auto r = parse_spec(text);
     CHECK(r.error().format(text) == "error: 'udp' cannot carry 'ipv4'; it carries: gre, esp, mpls, vxlan, geneve, "
-                                  "l2tpv3, wireguard\n  ipv4/udp/ipv4\n           ^^^^");
+                                  "l2tpv3, wireguard, openvpn, gtpu\n  ipv4/udp/ipv4\n           ^^^^");
   }
 
   TEST_CASE("the canonical spelling parses back to the same rules") {
@@ -208,7 +208,7 @@ TEST_SUITE("spec") {
     }
     CHECK(error_of("ipv4(ttl=0)/gre").message == "ttl is 1 to 255");
     CHECK(error_of("ipv4(src=10.0.0.1,src=10.0.0.2)/gre").message == "'src' given twice");
-    CHECK(error_of("ipv4(hops=3,foo)/gre").message == "unknown IPv4 option 'foo'; valid: src=ADDRESS, dst=ADDRESS, ttl=N");
+    CHECK(error_of("ipv4(hops=3,foo)/gre").message == "unknown IPv4 option 'foo'; valid: src=ADDRESS, dst=ADDRESS, ttl=N, options=N");
   }
 
   TEST_CASE("udp(N): ESP in UDP is port 4500 (RFC 3948 §2); 500 is IKE's (RFC 7296 §2)") {

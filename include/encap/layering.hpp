@@ -11,60 +11,21 @@
 namespace encap {
 inline namespace v0 {
 
-inline constexpr std::size_t layer_kind_count = 13;
-
-constexpr std::uint32_t bit(layer_kind k) noexcept { return std::uint32_t{1} << static_cast<unsigned>(k); }
-template <class... K>
-constexpr std::uint32_t kinds(K... k) noexcept { return (0u | ... | bit(k)); }
-
-// The payloads each layer can carry. ESP's set depends on the mode: tunnel mode carries
-// an IP packet (next header 4 or 41), transport mode carries what IP would (RFC 4303 §3.1).
+// The payloads each layer can carry (layer_table.hpp). ESP's set depends on the mode:
+// tunnel mode carries an IP packet (next header 4 or 41; or IP-TFS's 144), transport mode
+// carries what IP would (RFC 4303 §3.1).
 constexpr std::uint32_t payloads_of(layer_kind outer, esp_mode mode = esp_mode::tunnel) noexcept {
-  using enum layer_kind;
-  switch (outer) {
-    case ipv4: case ipv6:  // IPIP, 6in4, IP6IP6, UDP, GRE, ESP, L2TPv3 (115), MPLS-in-IP (RFC 4023)
-      return kinds(ipv4, ipv6, udp, gre, esp, l2tpv3, mpls);
-    case udp:  // NAT-T ESP (RFC 3948), VXLAN, GENEVE, WireGuard, L2TPv3/UDP, MPLS/UDP (RFC 7510), GRE/UDP (RFC 8086)
-      return kinds(esp, vxlan, geneve, wireguard, l2tpv3, mpls, gre);
-    case gre:  // IP, transparent Ethernet bridging (0x6558), MPLS (0x8847)
-      return kinds(ipv4, ipv6, ethernet, mpls);
-    case esp:
-      return mode == esp_mode::tunnel ? kinds(ipv4, ipv6) : kinds(udp, gre, l2tpv3, mpls);
-    case ethernet:
-      return kinds(ipv4, ipv6, mpls, pppoe, macsec);
-    case macsec:
-      return kinds(ipv4, ipv6, mpls, pppoe);
-    case pppoe:
-      return kinds(ipv4, ipv6, mpls);
-    case mpls:  // IP, or an Ethernet pseudowire (RFC 4448)
-      return kinds(ipv4, ipv6, ethernet, mpls);
-    case vxlan:
-      return kinds(ethernet);
-    case geneve:  // Protocol Type: Transparent Ethernet Bridging, IPv4, IPv6
-      return kinds(ethernet, ipv4, ipv6);
-    case l2tpv3:  // pseudowires: Ethernet (RFC 4719), PPP
-      return kinds(ethernet, pppoe);
-    case wireguard:
-      return kinds(ipv4, ipv6);
-  }
-  return 0;
+  const layer_info& l = layer_info_of(outer);
+  return outer == layer_kind::esp && mode == esp_mode::transport ? l.carries_transport : l.carries;
 }
 
 constexpr bool may_carry(layer_kind outer, layer_kind inner, esp_mode mode = esp_mode::tunnel) noexcept {
   return (payloads_of(outer, mode) & bit(inner)) != 0;
 }
 
-// Layers that only ever ride inside another protocol and so cannot be the outermost
-// (what a link carries): ESP, UDP, GRE, L2TPv3 need IP; VXLAN, GENEVE, WireGuard need
-// UDP; MACsec needs Ethernet. IP, Ethernet, PPPoE and MPLS can stand on a link.
-constexpr bool needs_carrier(layer_kind k) noexcept {
-  using enum layer_kind;
-  switch (k) {
-    case ipv4: case ipv6: case ethernet: case pppoe: case mpls: return false;
-    case udp: case gre: case esp: case vxlan: case geneve: case l2tpv3: case macsec: case wireguard: return true;
-  }
-  return true;
-}
+// Layers that only ever ride inside another protocol cannot be the outermost (what a link
+// carries): IP, Ethernet, PPPoE and MPLS can stand on a link.
+constexpr bool needs_carrier(layer_kind k) noexcept { return !layer_info_of(k).on_link; }
 
 // The layers that may carry k (for messages).
 constexpr std::uint32_t carriers_of(layer_kind k) noexcept {
@@ -75,9 +36,18 @@ constexpr std::uint32_t carriers_of(layer_kind k) noexcept {
   return m;
 }
 
-// A layer's rule as it stands in a stack: L2TPv3 over UDP has 4 more header bytes.
+// A layer's rule as it stands in a stack: what its carrier adds to it.
+//   L2TPv3 over UDP: 4 more header bytes (RFC 3931 §4.1.2.2)
+//   ESP in TCP: each ESP packet behind a 2-byte length (RFC 8229 §3)
+//   OpenVPN over TCP: each packet behind a 2-byte length (OpenVPN's TCP framing)
+//   AH: 12 + ICV padded to 4 bytes over IPv4, to 8 over IPv6 and its extension headers
+//       (RFC 4302 §2.2, §3.3.3.2.1)
 constexpr layer_rule in_context(layer_rule r, layer_kind outer) noexcept {
-  if (r.kind == layer_kind::l2tpv3 && outer == layer_kind::udp) r.header_size += l2tpv3_udp_extra_size;
+  using enum layer_kind;
+  if (r.kind == l2tpv3 && outer == udp) r.header_size += l2tpv3_udp_extra_size;
+  if ((r.kind == esp || r.kind == openvpn) && outer == tcp) r.header_size += 2;
+  if (r.kind == ah && (outer == ipv6 || outer == hbh || outer == dstopts || outer == srh || outer == frag))
+    r.header_size = round_up(r.header_size, 8);
   return r;
 }
 

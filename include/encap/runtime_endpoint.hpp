@@ -55,9 +55,11 @@ class runtime_endpoint {
     written_ = inner_ip_layer_ ? n - 1 : n;
     for (std::size_t i = 0; i < n; ++i) {
       const layer_kind k = rules[i].kind;
-      if (!(is_ip(k) || k == layer_kind::udp || k == layer_kind::gre || k == layer_kind::esp))
+      if (!layer_info_of(k).data_path)
         throw std::invalid_argument(std::string("data_path_layer: an endpoint drives IPv4, IPv6, UDP, GRE and ESP layers; '") +
                                     std::string(to_string(k)) + "' is sizing-only (use the calculators)");
+      if (k == layer_kind::ipv4 && rules[i].param != 0)
+        throw std::invalid_argument("data_path_layer: IPv4 options are sizing-only; an endpoint writes 20-byte IPv4 headers");
       if (k == layer_kind::esp) {
         if (esp_index_ != n) throw std::invalid_argument("one ESP layer per tunnel");
         esp_index_ = i;

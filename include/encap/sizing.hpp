@@ -10,36 +10,11 @@
 #include <span>
 #include <string_view>
 
+#include "layer_table.hpp"  // layer_kind and its names
 #include "result.hpp"
 
 namespace encap {
 inline namespace v0 {
-
-// What a layer is; decides which layers may follow it (stack.hpp) and where the data
-// path finds it. The numbering is internal.
-enum class layer_kind : std::uint8_t {
-  ipv4, ipv6, udp, gre, esp,
-  ethernet, pppoe, mpls, vxlan, geneve, l2tpv3, macsec, wireguard,
-};
-
-constexpr std::string_view to_string(layer_kind k) noexcept {
-  switch (k) {
-    case layer_kind::ipv4: return "ipv4";
-    case layer_kind::ipv6: return "ipv6";
-    case layer_kind::udp: return "udp";
-    case layer_kind::gre: return "gre";
-    case layer_kind::esp: return "esp";
-    case layer_kind::ethernet: return "eth";
-    case layer_kind::pppoe: return "pppoe";
-    case layer_kind::mpls: return "mpls";
-    case layer_kind::vxlan: return "vxlan";
-    case layer_kind::geneve: return "geneve";
-    case layer_kind::l2tpv3: return "l2tpv3";
-    case layer_kind::macsec: return "macsec";
-    case layer_kind::wireguard: return "wireguard";
-  }
-  return "?";
-}
 
 constexpr bool is_ip(layer_kind k) noexcept { return k == layer_kind::ipv4 || k == layer_kind::ipv6; }
 

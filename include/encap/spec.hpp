@@ -23,17 +23,23 @@
 #include "crypto/suite_names.hpp"
 #include "crypto/suites.hpp"
 #include "layering.hpp"
+#include "layers/ah.hpp"
 #include "layers/esp.hpp"
 #include "layers/ethernet.hpp"
 #include "layers/geneve.hpp"
 #include "layers/gre.hpp"
+#include "layers/gtpu.hpp"
 #include "layers/ip.hpp"
 #include "layers/ipv4.hpp"
 #include "layers/ipv6.hpp"
+#include "layers/ipv6_ext.hpp"
+#include "layers/iptfs.hpp"
 #include "layers/l2tpv3.hpp"
 #include "layers/macsec.hpp"
 #include "layers/mpls.hpp"
+#include "layers/openvpn.hpp"
 #include "layers/pppoe.hpp"
+#include "layers/tcp.hpp"
 #include "layers/udp.hpp"
 #include "layers/vxlan.hpp"
 #include "layers/wireguard.hpp"
@@ -205,7 +211,8 @@ class parser {
     for (std::size_t i = 0; i < out.rules.size(); ++i) {
       if (out.rules[i].kind != layer_kind::esp) continue;
       if (explicit_mode[i]) out.modes[i] = *explicit_mode[i];
-      else if (i + 1 < out.rules.size()) out.modes[i] = is_ip(out.rules[i + 1].kind) ? esp_mode::tunnel : esp_mode::transport;
+      else if (i + 1 < out.rules.size())
+        out.modes[i] = is_ip(out.rules[i + 1].kind) || out.rules[i + 1].kind == layer_kind::iptfs ? esp_mode::tunnel : esp_mode::transport;
     }
     for (std::size_t i = 0; i < out.rules.size(); ++i)
       if (out.rules[i].kind == layer_kind::esp && out.rules[i].pad_to && out.modes[i] == esp_mode::transport)
@@ -268,7 +275,9 @@ class parser {
     return std::nullopt;
   }
   static std::string layer_names() {
-    return "ipv4, ipv6, udp, gre, esp, eth, dot1q, qinq, pppoe, mpls, vxlan, geneve, l2tpv3, macsec, wireguard";
+    std::string out;
+    for (const layer_info& l : layer_table) { if (!out.empty()) out += ", "; out += l.name; }
+    return out + " (and dot1q, qinq)";
   }
 
   // key=value or a bare word; returns the value part (empty for a bare word)
@@ -289,36 +298,184 @@ class parser {
     return r;
   }
 
+  // The name picks the row of layer_table; the switch (no default: the compiler names a
+  // kind that is missing) picks its argument grammar.
   std::optional<layer_rule> layer(const token& name, const std::vector<token>& args, std::optional<esp_mode>& mode,
                                   layer_values& v) {
     const std::string_view n = name.text;
-    if (n == "ipv4" || n == "ip4" || n == "ip") return ip(args, false, v);
-    if (n == "ipv6" || n == "ip6") return ip(args, true, v);
-    if (n == "udp") return udp_ports(args, v);
-    if (n == "pppoe") return no_args(name, args, pppoe_rule());
-    if (n == "vxlan") return no_args(name, args, vxlan_rule());
-    if (n == "wireguard" || n == "wg") return no_args(name, args, wireguard_rule());
-    if (n == "dot1q" || n == "vlan") return no_args(name, args, ethernet_rule(1));
-    if (n == "qinq") return no_args(name, args, ethernet_rule(2));
-    if (n == "gre") return gre(args, v);
-    if (n == "esp") return esp(name, args, mode);
-    if (n == "eth" || n == "ethernet") return eth(args);
-    if (n == "mpls") return mpls(args);
-    if (n == "geneve") return geneve(args);
-    if (n == "l2tpv3") return l2tpv3(args);
-    if (n == "macsec") return macsec(args);
-    return bad(name, "unknown layer '" + std::string(n) + "'; valid layers: " + layer_names());
+    const auto match = layer_by_name(n);
+    if (!match.found) return bad(name, "unknown layer '" + std::string(n) + "'; valid layers: " + layer_names());
+    switch (match.kind) {
+      case layer_kind::ipv4: return ip(args, false, v);
+      case layer_kind::ipv6: return ip(args, true, v);
+      case layer_kind::udp: return udp_ports(args, v);
+      case layer_kind::gre: return gre(args, v);
+      case layer_kind::esp: return esp(name, args, mode);
+      case layer_kind::ethernet: return eth(n, args);
+      case layer_kind::pppoe: return no_args(name, args, pppoe_rule());
+      case layer_kind::mpls: return mpls(args);
+      case layer_kind::vxlan: return no_args(name, args, vxlan_rule());
+      case layer_kind::geneve: return geneve(args);
+      case layer_kind::l2tpv3: return l2tpv3(args);
+      case layer_kind::macsec: return macsec(args);
+      case layer_kind::wireguard: return no_args(name, args, wireguard_rule());
+      case layer_kind::ah: return ah(name, args);
+      case layer_kind::tcp: return tcp(args);
+      case layer_kind::iptfs: return iptfs(args);
+      case layer_kind::hbh: return ipv6_options(args, true);
+      case layer_kind::dstopts: return ipv6_options(args, false);
+      case layer_kind::srh: return srh(name, args);
+      case layer_kind::frag: return no_args(name, args, frag_rule());
+      case layer_kind::openvpn: return openvpn(name, args);
+      case layer_kind::gtpu: return gtpu(args);
+    }
+    return bad(name, "unknown layer");
+  }
+
+  // A single number, bare or as key=N.
+  std::optional<std::size_t> one_number(const std::vector<token>& args, std::string_view key, std::string_view what,
+                                        std::size_t if_absent) {
+    if (args.empty()) return if_absent;
+    if (args.size() > 1) { bad(args[1], std::string(what) + ": one argument"); return std::nullopt; }
+    auto [k, v] = kv(args[0].text);
+    const std::string_view num = v.empty() ? k : (k == key ? v : std::string_view{});
+    if (num.empty()) { bad(args[0], std::string(what) + ": a number, or " + std::string(key) + "=N"); return std::nullopt; }
+    return number(args[0], num, what);
+  }
+
+  std::optional<layer_rule> ah(const token& name, const std::vector<token>& args) {
+    if (args.size() != 1)
+      return bad(args.empty() ? name : args[1], "ah takes one integrity algorithm, e.g. ah(hmac-sha256-128) or ah(sha1); valid: " +
+                                                    integ_names() + ", aes-gmac-128, aes-gmac-192, aes-gmac-256");
+    const std::string_view k = args[0].text;
+    for (const std::size_t bits : {128u, 192u, 256u})
+      if (k == "aes-gmac-" + std::to_string(bits) || k == "aes" + std::to_string(bits) + "gmac") return ah_gmac_rule(bits);
+    for (const auto& i : integrities)
+      if (!i.name.empty() && i.id != integ_id::none && (i.name == k || alias(k) == i.name)) return ah_rule(i.id);
+    return bad(args[0], "unknown AH integrity algorithm '" + std::string(k) + "'; valid: " + integ_names() +
+                            ", aes-gmac-128, aes-gmac-192, aes-gmac-256");
+  }
+
+  std::optional<layer_rule> tcp(const std::vector<token>& args) {
+    std::size_t options = 0;
+    for (const auto& a : args) {
+      auto [k, val] = kv(a.text);
+      if ((k == "options" || k == "opts") && !val.empty()) {
+        const auto n = number(a, val, "TCP option bytes");
+        if (!n) return std::nullopt;
+        if (!tcp_options_valid(*n)) return bad(a, "TCP options are 0..40 bytes in 4-byte words (RFC 9293 §3.1)");
+        options = *n;
+      } else if (val.empty() && parse_size(k)) {  // a port: a value for a run-time endpoint, not a size
+        if (*parse_size(k) < 1 || *parse_size(k) > 65535) return bad(a, "a TCP port is 1 to 65535");
+      } else {
+        return bad(a, "unknown TCP option '" + std::string(a.text) + "'; valid: PORT, options=N");
+      }
+    }
+    return tcp_rule(options);
+  }
+
+  std::optional<layer_rule> iptfs(const std::vector<token>& args) {
+    bool cc = false;
+    for (const auto& a : args) {
+      if (a.text == "cc" || a.text == "congestion-control") cc = true;
+      else return bad(a, "unknown IP-TFS option '" + std::string(a.text) + "'; valid: cc (congestion control, RFC 9347 §6.1.2)");
+    }
+    return iptfs_rule(cc);
+  }
+
+  std::optional<layer_rule> ipv6_options(const std::vector<token>& args, bool hop_by_hop) {
+    const auto n = one_number(args, "bytes", hop_by_hop ? "hbh" : "dstopts", ipv6_ext_unit);
+    if (!n) return std::nullopt;
+    if (!ipv6_options_size_valid(*n)) return bad(args[0], "an options header is 8..2048 bytes in 8-byte units (RFC 8200 §4.3)");
+    return hop_by_hop ? hbh_rule(*n) : dstopts_rule(*n);
+  }
+
+  std::optional<layer_rule> srh(const token& name, const std::vector<token>& args) {
+    std::optional<std::size_t> segments;
+    std::size_t tlv = 0;
+    for (const auto& a : args) {
+      auto [k, val] = kv(a.text);
+      if (k == "tlv" && !val.empty()) {
+        const auto n = number(a, val, "SRH TLV bytes");
+        if (!n) return std::nullopt;
+        tlv = *n;
+      } else {
+        const auto n = number(a, val.empty() ? k : (k == "segments" ? val : std::string_view{}), "SRH segments");
+        if (!n) return std::nullopt;
+        segments = *n;
+      }
+      if (!srh_valid(segments.value_or(1), tlv))
+        return bad(a, "an SRH has 1..127 segments and TLVs in 8-byte units, 2048 bytes at most (RFC 8754 §2)");
+    }
+    if (!segments) return bad(name, "srh needs the number of segments, e.g. srh(3) (RFC 8754: 8 + 16 per segment)");
+    return srh_rule(*segments, tlv);
+  }
+
+  std::optional<layer_rule> openvpn(const token& name, const std::vector<token>& args) {
+    std::optional<std::size_t> cipher, auth;
+    bool comp = false, v1 = false;
+    std::string ciphers, auths;
+    for (const auto& c : openvpn_ciphers) ciphers += (ciphers.empty() ? "" : ", ") + std::string(c.name);
+    for (const auto& h : openvpn_auths) auths += (auths.empty() ? "" : ", ") + std::string(h.name);
+    for (const auto& a : args) {
+      const std::string_view k = a.text;
+      if (k == "comp" || k == "compress") { comp = true; continue; }
+      if (k == "v1") { v1 = true; continue; }
+      bool found = false;
+      for (std::size_t i = 0; i < openvpn_ciphers.size(); ++i)
+        if (openvpn_ciphers[i].name == k) {
+          if (cipher) return bad(a, "a second cipher; OpenVPN's data channel takes one");
+          cipher = i; found = true;
+        }
+      for (std::size_t i = 0; i < openvpn_auths.size(); ++i)
+        if (openvpn_auths[i].name == k) {
+          if (auth) return bad(a, "a second auth digest");
+          auth = i; found = true;
+        }
+      if (!found) return bad(a, "unknown OpenVPN option '" + std::string(k) + "'; ciphers: " + ciphers + "; auth: " + auths + "; comp, v1");
+    }
+    if (!cipher) return bad(name, "openvpn needs its data-channel cipher, e.g. openvpn(aes-256-gcm) or openvpn(aes-256-cbc,sha256); ciphers: " + ciphers);
+    if (openvpn_ciphers[*cipher].aead && auth)
+      return bad(args[0], "an AEAD cipher authenticates itself: no auth digest with " + std::string(openvpn_ciphers[*cipher].name));
+    return openvpn_rule(*cipher, auth.value_or(0), comp, v1);
+  }
+
+  std::optional<layer_rule> gtpu(const std::vector<token>& args) {
+    bool opt = false;
+    std::size_t ext = 0;
+    for (const auto& a : args) {
+      auto [k, val] = kv(a.text);
+      if (a.text == "seq") { opt = true; continue; }
+      if (a.text == "pdu_session" || a.text == "pdu-session") { ext += gtpu_pdu_session_size; continue; }
+      if (k == "ext" && !val.empty()) {
+        const auto n = number(a, val, "GTP-U extension header bytes");
+        if (!n) return std::nullopt;
+        if (!gtpu_ext_valid(*n)) return bad(a, "GTP-U extension headers are multiples of 4 bytes (TS 29.281 §5.2)");
+        ext += *n;
+        continue;
+      }
+      return bad(a, "unknown GTP-U option '" + std::string(a.text) + "'; valid: seq, pdu_session, ext=N");
+    }
+    return gtpu_rule(opt, ext);
   }
 
   // Addresses and TTL: values for the run-time endpoint (the calculators need none).
   std::optional<layer_rule> ip(const std::vector<token>& args, bool v6, layer_values& v) {
     bool seen[3] = {};
+    std::size_t options = 0;
     for (const auto& a : args) {
       auto [k, val] = kv(a.text);
+      if (!v6 && (k == "options" || k == "opts") && !val.empty()) {
+        const auto n = number(a, val, "IPv4 option bytes");
+        if (!n) return std::nullopt;
+        if (!ipv4_options_valid(*n)) return bad(a, "IPv4 options are 0..40 bytes in 4-byte words (RFC 791 §3.1)");
+        options = *n;
+        continue;
+      }
       const int which = k == "src" ? 0 : k == "dst" ? 1 : (k == "ttl" || k == "hops" || k == "hop_limit") ? 2 : -1;
       if (which < 0 || val.empty())
         return bad(a, std::string("unknown ") + (v6 ? "IPv6" : "IPv4") + " option '" + std::string(a.text) +
-                          "'; valid: src=ADDRESS, dst=ADDRESS, " + (v6 ? "hops=N" : "ttl=N"));
+                          "'; valid: src=ADDRESS, dst=ADDRESS, " + (v6 ? "hops=N" : "ttl=N, options=N"));
       if (seen[which]) return bad(a, "'" + std::string(k) + "' given twice");
       seen[which] = true;
       if (which == 2) {
@@ -332,7 +489,7 @@ class parser {
                          : parse_ipv4_address(val, which == 0 ? v.v4.src : v.v4.dst);
       if (!ok) return bad(a, std::string("not an ") + (v6 ? "IPv6" : "IPv4") + " address: '" + std::string(val) + "'");
     }
-    return v6 ? ipv6_rule() : ipv4_rule();
+    return v6 ? ipv6_rule() : ipv4_rule(options);
   }
 
   // udp(4500) sets both ports; udp(sport=N,dport=N) each (a NAT may map the peer's port).
@@ -377,8 +534,8 @@ class parser {
     return gre_rule(o);
   }
 
-  std::optional<layer_rule> eth(const std::vector<token>& args) {
-    unsigned tags = 0;
+  std::optional<layer_rule> eth(std::string_view name, const std::vector<token>& args) {
+    unsigned tags = name == "dot1q" || name == "vlan" ? 1 : name == "qinq" ? 2 : 0;
     for (const auto& a : args) {
       if (a.text == "vlan" || a.text == "dot1q") ++tags;
       else if (a.text == "qinq") tags += 2;
@@ -546,7 +703,31 @@ inline std::string to_string(const layer_rule& r, esp_mode mode = esp_mode::tunn
       if (r.param & 0x100) arg("sublayer");
       break;
     case layer_kind::macsec: if (!r.param) arg("nosci"); break;
-    default: break;
+    case layer_kind::ipv4: if (r.param) arg("options=" + std::to_string(r.param)); break;
+    case layer_kind::ah:
+      if (r.param & ah_gmac_flag) arg("aes-gmac-" + std::to_string((r.param & 0xff) * 8));
+      else arg(std::string(info(static_cast<integ_id>(r.param)).name));
+      break;
+    case layer_kind::tcp: if (r.param) arg("options=" + std::to_string(r.param)); break;
+    case layer_kind::iptfs: if (r.param) arg("cc"); break;
+    case layer_kind::hbh: case layer_kind::dstopts: if (r.param != ipv6_ext_unit) arg(std::to_string(r.param)); break;
+    case layer_kind::srh:
+      arg(std::to_string(r.param & 0xff));
+      if (r.param >> 8) arg("tlv=" + std::to_string((r.param >> 8) * ipv6_ext_unit));
+      break;
+    case layer_kind::openvpn:
+      arg(std::string(openvpn_ciphers[r.param & 0xf].name));
+      if (!openvpn_ciphers[r.param & 0xf].aead) arg(std::string(openvpn_auths[(r.param >> 4) & 0xf].name));
+      if (r.param & openvpn_comp_flag) arg("comp");
+      if (r.param & openvpn_v1_flag) arg("v1");
+      break;
+    case layer_kind::gtpu:
+      if ((r.param & gtpu_optional_flag) && !(r.param & 0xfff)) arg("seq");
+      if (r.param & 0xfff) arg("ext=" + std::to_string(r.param & 0xfff));
+      break;
+    case layer_kind::ipv6: case layer_kind::udp: case layer_kind::pppoe: case layer_kind::vxlan:
+    case layer_kind::wireguard: case layer_kind::frag:
+      break;
   }
   if (!args.empty()) out += "(" + args + ")";
   return out;

@@ -16,8 +16,14 @@ inline constexpr std::size_t ipv6_header_size = 40;  // RFC 8200, no extension h
 inline constexpr std::size_t ipv4_max_size = 65535;
 inline constexpr std::size_t ipv6_max_size = ipv6_header_size + 65535;
 
-constexpr layer_rule ipv4_rule() noexcept {
-  return {.kind = layer_kind::ipv4, .header_size = ipv4_header_size, .max_size = ipv4_max_size};
+// IPv4 options: up to 40 bytes in 4-byte words (the IHL is 4 bits of 32-bit words, RFC
+// 791 §3.1). Sizing only: the endpoints write 20-byte headers. param = option bytes.
+inline constexpr std::size_t ipv4_max_options = 40;
+constexpr bool ipv4_options_valid(std::size_t bytes) noexcept { return bytes <= ipv4_max_options && bytes % 4 == 0; }
+
+constexpr layer_rule ipv4_rule(std::size_t option_bytes = 0) noexcept {
+  return {.kind = layer_kind::ipv4, .header_size = ipv4_header_size + option_bytes, .max_size = ipv4_max_size,
+          .param = static_cast<std::uint16_t>(option_bytes)};
 }
 constexpr layer_rule ipv6_rule() noexcept {
   return {.kind = layer_kind::ipv6, .header_size = ipv6_header_size, .max_size = ipv6_max_size};
