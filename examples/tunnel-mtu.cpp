@@ -102,11 +102,24 @@ int print_report(const stack_spec& s, std::size_t mtu, std::optional<std::size_t
     std::printf("ESP plaintext MTU   %5zu   largest ESP payload (RFC 4303 Payload Data), %s mode\n", e.plaintext.val,
                 e.mode == esp_mode::tunnel ? "tunnel" : "transport");
     const char* same = e.kept_header ? "" : " = ESP plaintext MTU in tunnel mode";
-    std::printf("Cisco plaintext mtu %5zu   'show crypto ipsec sa'%s\n", e.vendor.val, same);
-    std::printf("Linux xfrm_state_mtu%5zu   net/xfrm/xfrm_state.c%s\n", e.vendor.val, same);
+    if (e.vendor) std::printf("Cisco plaintext mtu %5zu   'show crypto ipsec sa'%s\n", e.vendor.val, same);
+    if (e.linux_mtu && e.linux_mtu.val != e.vendor.val)
+      std::printf("Linux xfrm_state_mtu%5zu   net/xfrm/xfrm_state.c; ESP in TCP: the kernel leaves the TCP header out\n", e.linux_mtu.val);
+    else if (e.linux_mtu)
+      std::printf("Linux xfrm_state_mtu%5zu   net/xfrm/xfrm_state.c%s\n", e.linux_mtu.val, same);
     if (e.kept_header)
       std::printf("                            transport mode: Cisco and Linux count the %zu-byte IP header kept in front of ESP\n",
                   e.kept_header);
+  }
+  if (const auto t = rep::iptfs_of(s, mtu); t.present) {
+    // RFC 9347: inner packets are packed and split; the underlay gives a payload per outer packet
+    std::printf("IP-TFS payload      %5zu   inner-packet bytes in each %zu-byte outer packet; no inner packet is too big\n",
+                t.payload, mtu);
+    std::printf("overhead per inner  %.1f, %.1f, %.1f bytes for 64, 576, 1500-byte packets (%zu per outer packet, shared)\n",
+                rep::iptfs_cost(t, 64), rep::iptfs_cost(t, 576), rep::iptfs_cost(t, 1500), t.overhead);
+    for (const auto& w : rep::limit_warnings(s, mtu)) std::printf("warning: %s\n", w.c_str());
+    if (with_explain) print_explain(s, mtu);
+    return 0;
   }
   std::printf("max inner packet    %5zu   tunnel MTU: largest inner packet that is not fragmented\n", f.max_inner.val);
   std::printf("TCP MSS, IPv4       %5s   (inner MTU - 40)\n", num_or_null(f.tcp_mss_ipv4).c_str());
@@ -140,27 +153,55 @@ void sweep_table(const stack_spec& s, std::size_t mtu, std::size_t a, std::size_
   }
 }
 
+// The alternatives --table sets side by side: every ESP suite, else every AH integrity
+// algorithm, else every OpenVPN data-channel cipher, each in the stack's context.
+struct variant { std::string name; layer_rule rule; bool legacy = false; };
+
+std::vector<variant> variants_of(const stack_spec& s, std::size_t& at) {
+  std::vector<variant> out;
+  const auto place = [&](layer_rule r) { return at > 0 ? in_context(r, s.rules[at - 1].kind) : r; };
+  if ((at = find_layer(s.rules, layer_kind::esp)) < s.rules.size()) {
+    const layer_rule& esp = s.rules[at];
+    const esp_padding pad{esp.extra_padding, esp.pad_to};
+    for (const esp_suite& suite : all_suites)
+      if (check_padding(suite, pad) == padding_error::ok) out.push_back({to_string(suite), place(esp_rule(suite, pad)), suite.legacy()});
+  } else if ((at = find_layer(s.rules, layer_kind::ah)) < s.rules.size()) {
+    for (const auto& i : integrities)
+      if (!i.name.empty() && i.id != integ_id::none) out.push_back({std::string(i.name), place(ah_rule(i.id)), i.legacy});
+    for (const std::size_t bits : {128u, 192u, 256u}) out.push_back({"aes-gmac-" + std::to_string(bits), place(ah_gmac_rule(bits))});
+  } else if ((at = find_layer(s.rules, layer_kind::openvpn)) < s.rules.size()) {
+    const std::uint16_t flags = s.rules[at].param & (openvpn_comp_flag | openvpn_v1_flag);
+    for (std::size_t c = 0; c < openvpn_ciphers.size(); ++c)
+      for (std::size_t h = 0; h < (openvpn_ciphers[c].aead ? 1 : openvpn_auths.size()); ++h) {
+        const layer_rule r = place(openvpn_rule(c, h, flags & openvpn_comp_flag, flags & openvpn_v1_flag));
+        std::string name(openvpn_ciphers[c].name);
+        if (!openvpn_ciphers[c].aead) name += "," + std::string(openvpn_auths[h].name);
+        out.push_back({name, r, openvpn_ciphers[c].name == "bf-cbc"});
+      }
+  }
+  return out;
+}
+
 int table(const stack_spec& s, std::size_t mtu, bool json) {
-  const std::size_t esp_at = find_layer(s.rules, layer_kind::esp);
-  if (esp_at == s.rules.size()) return fail("--table needs a stack with an ESP layer");
-  const layer_rule& esp = s.rules[esp_at];
+  std::size_t at = 0;
+  const auto rows_of = variants_of(s, at);
+  if (rows_of.empty()) return fail("--table needs a stack with an ESP, AH or OpenVPN layer");
   std::string rows;
   if (!json) {
     std::printf("stack %s, underlay MTU %zu\n\n", to_string(s).c_str(), mtu);
-    std::printf("%-36s %9s %9s %7s %7s %8s %8s\n", "suite", "plaintext", "max inner", "MSS v4", "MSS v6", "ovh@max", "ovh min..max");
+    std::printf("%-36s %9s %9s %7s %7s %8s %8s\n", s.rules[at].kind == layer_kind::esp ? "suite" : "algorithm", "plaintext",
+                "max inner", "MSS v4", "MSS v6", "ovh@max", "ovh min..max");
   }
-  for (const esp_suite& suite : all_suites) {
-    const esp_padding pad{esp.extra_padding, esp.pad_to};
-    if (check_padding(suite, pad) != padding_error::ok) continue;
+  for (const variant& v : rows_of) {
     stack_spec t = s;
-    t.rules[esp_at] = esp_rule(suite, pad);
+    t.rules[at] = v.rule;
     const auto f = figures(t, mtu);
     const auto range = f.max_inner ? overhead_over(t, 1, f.max_inner.val, mtu) : overhead_range{};
     if (json) {
       const auto e = rep::esp_figures(t, mtu);
-      rows += (rows.empty() ? "" : ",") + std::string("{\"suite\":") + rep::json_string(to_string(suite)) +
-              ",\"legacy\":" + (suite.legacy() ? "true" : "false") + ",\"esp_plaintext_mtu\":" + num_or_null(f.esp_plaintext_mtu) +
-              ",\"cisco_plaintext_mtu\":" + num_or_null(e.vendor) + ",\"linux_xfrm_state_mtu\":" + num_or_null(e.vendor) +
+      rows += (rows.empty() ? "" : ",") + std::string("{\"suite\":") + rep::json_string(v.name) +
+              ",\"legacy\":" + (v.legacy ? "true" : "false") + ",\"esp_plaintext_mtu\":" + num_or_null(f.esp_plaintext_mtu) +
+              ",\"cisco_plaintext_mtu\":" + num_or_null(e.vendor) + ",\"linux_xfrm_state_mtu\":" + num_or_null(e.linux_mtu) +
               ",\"max_inner\":" + num_or_null(f.max_inner) + ",\"tcp_mss_ipv4\":" + num_or_null(f.tcp_mss_ipv4) +
               ",\"tcp_mss_ipv6\":" + num_or_null(f.tcp_mss_ipv6) + ",\"overhead_at_max\":" +
               (f.max_inner ? std::to_string(f.overhead_at_max) : "null") + ",\"overhead_min\":" +
@@ -169,12 +210,13 @@ int table(const stack_spec& s, std::size_t mtu, bool json) {
       continue;
     }
     if (!f.max_inner) {
-      std::printf("%-36s %9s\n", to_string(suite).c_str(), "too small");
+      std::printf("%-36s %9s\n", v.name.c_str(), "too small");
       continue;
     }
-    std::printf("%-36s %9zu %9zu %7s %7s %8zu %5zu..%zu%s\n", to_string(suite).c_str(), f.esp_plaintext_mtu.val,
+    std::printf("%-36s %9s %9zu %7s %7s %8zu %5zu..%zu%s\n", v.name.c_str(),
+                f.esp_plaintext_mtu ? std::to_string(f.esp_plaintext_mtu.val).c_str() : "-",
                 f.max_inner.val, num_or_null(f.tcp_mss_ipv4).c_str(), num_or_null(f.tcp_mss_ipv6).c_str(),
-                f.overhead_at_max, range.min, range.max, suite.legacy() ? "  (legacy)" : "");
+                f.overhead_at_max, range.min, range.max, v.legacy ? "  (legacy)" : "");
   }
   if (json)
     std::printf("{\"schema_version\":%d,\"stack\":%s,\"mtu\":%zu,\"suites\":[%s]}\n", rep::schema_version,

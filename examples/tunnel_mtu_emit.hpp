@@ -36,6 +36,10 @@ inline std::string n(std::size_t v) { return std::to_string(v); }
 inline std::optional<std::string> emit(std::string_view platform, const stack_spec& s, std::size_t underlay,
                                        const emit_options& opt, std::string& error) {
   using detail::n;
+  if (find_layer(s, layer_kind::iptfs) < s.rules.size()) {
+    error = "an IP-TFS tunnel has no MTU of its own: RFC 9347 packs and splits inner packets, so keep the inner links' MTU";
+    return std::nullopt;
+  }
   detail::emit_figures f;
   f.mtu = max_inner_size(s, underlay).value_or(0);
   const layer_rule& last = s.rules.back();

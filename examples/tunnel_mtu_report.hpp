@@ -131,7 +131,7 @@ inline std::vector<std::string> limit_warnings(const stack_spec& s, std::size_t 
       out.push_back(where + " runs over a " + std::to_string(link) + "-byte link MTU, below IPv4's minimum of 68 (RFC 791)");
   }
   const auto inner = max_inner_size(s, mtu);
-  if (!inner) return out;
+  if (!inner || find_layer(s, layer_kind::iptfs) < n) return out;  // IP-TFS splits inner packets: no tunnel MTU
   const layer_rule& last = s.rules[n - 1];
   const bool carries_ip = last.inner_header;
   const bool may_be_v6 = !carries_ip || last.kind == layer_kind::ipv6;
@@ -157,7 +157,8 @@ struct esp_labels {
   esp_mode mode = esp_mode::tunnel;
   result<std::size_t> plaintext{};  // encap's: the ESP payload
   std::size_t kept_header = 0;      // transport mode: the IP header ESP leaves in front
-  result<std::size_t> vendor{};     // Cisco 'plaintext mtu' == Linux xfrm_state_mtu()
+  result<std::size_t> vendor{};     // Cisco 'plaintext mtu'
+  result<std::size_t> linux_mtu{};      // Linux xfrm_state_mtu(): the same, except for ESP in TCP
 };
 
 inline esp_labels esp_figures(const stack_spec& s, std::size_t mtu) {
@@ -171,7 +172,39 @@ inline esp_labels esp_figures(const stack_spec& s, std::size_t mtu) {
     for (std::size_t i = at; i-- > 0;)
       if (is_ip(s.rules[i].kind)) { e.kept_header = s.rules[i].header_size; break; }
   e.vendor = e.plaintext ? result<std::size_t>(e.plaintext.val + e.kept_header) : e.plaintext;
+  e.linux_mtu = e.vendor;
+  if (at > 0 && s.rules[at - 1].kind == layer_kind::tcp && e.plaintext) {
+    // ESP in TCP (RFC 8229): the kernel's header_len counts the 2-byte length but not the
+    // TCP header (esp4.c esp_init_state, TCP_ENCAP_ESPINTCP), so its figure is the ESP
+    // payload of a packet as large as the TCP segment's IP packet.
+    const auto room = room_after(s, mtu, at - 1);
+    e.linux_mtu = room ? max_payload(s.rules[at], room.val).value_or(0) + e.kept_header : room;
+    e.vendor = errc::no_such_layer;  // Cisco IOS has no ESP-in-TCP SA to print
+  }
   return e;
+}
+
+// ---- IP-TFS: a payload rate, not a largest packet -----------------------------------
+
+// IP-TFS (RFC 9347) packs inner packets back to back into the outer packets and splits
+// those that do not fit, so no inner packet is too big: the underlay gives each outer
+// packet `payload` bytes of inner packets, and an inner packet of n bytes costs
+// n * overhead / payload bytes on average (full outer packets).
+struct iptfs_figures {
+  bool present = false;
+  std::size_t payload = 0;   // inner-packet bytes per outer packet
+  std::size_t overhead = 0;  // the rest of the outer packet
+};
+
+inline iptfs_figures iptfs_of(const stack_spec& s, std::size_t mtu) {
+  const std::size_t at = find_layer(s, layer_kind::iptfs);
+  if (at == s.rules.size()) return {};
+  const std::size_t payload = room_after(s, mtu, at + 1).value_or(0);
+  return {true, payload, mtu - payload};
+}
+
+inline double iptfs_cost(const iptfs_figures& t, std::size_t n) {
+  return t.payload ? static_cast<double>(n) * static_cast<double>(t.overhead) / static_cast<double>(t.payload) : 0.0;
 }
 
 // ---- --explain: the arithmetic layer by layer, as docs/mtu.md's worked example ------
@@ -226,9 +259,10 @@ inline std::vector<explain_step> explain(const stack_spec& s, std::size_t mtu) {
     } else {
       std::string f = num(room) + " - " + num(r.header_size) + " (" + name + " header)";
       if (r.trailer_size) f += " - " + num(r.trailer_size) + " (trailer)";
-      if (r.body_extra) f += " - " + num(r.body_extra);
+      if (r.extra_padding) f += " - " + num(r.extra_padding) + " (padding)";
       if (r.align > 1) f = "floor((" + f + ") / " + num(r.align) + ") * " + num(r.align);
-      out.push_back({name, f, payload, next_name(i)});
+      if (r.body_extra) f += " - " + num(r.body_extra) + " (fixed bytes inside the padded body)";
+      out.push_back({name, f, payload, r.kind == layer_kind::iptfs ? "payload per outer packet (RFC 9347)" : next_name(i)});
     }
     if (r.pad_to > 1)
       out.push_back({name + " padding", "to a multiple of " + num(r.pad_to) + ", never past the room", payload,
@@ -429,13 +463,20 @@ inline std::string figures_json(const stack_spec& s, std::size_t mtu, std::optio
                     ",\"overhead_min\":" + std::to_string(range.min) + ",\"overhead_max\":" + std::to_string(range.max);
   if (esp.present)
     out += std::string(",\"esp_mode\":") + (esp.mode == esp_mode::tunnel ? "\"tunnel\"" : "\"transport\"") +
-           ",\"cisco_plaintext_mtu\":" + num_or_null(esp.vendor) + ",\"linux_xfrm_state_mtu\":" + num_or_null(esp.vendor);
+           ",\"cisco_plaintext_mtu\":" + num_or_null(esp.vendor) + ",\"linux_xfrm_state_mtu\":" + num_or_null(esp.linux_mtu);
   else
     out += ",\"esp_mode\":null,\"cisco_plaintext_mtu\":null,\"linux_xfrm_state_mtu\":null";
   const bool v6 = inner_is_ipv6(s);
   if (const auto p = ping_payload(f.max_inner.val, v6))
     out += ",\"ping\":{\"family\":" + std::string(v6 ? "\"ipv6\"" : "\"ipv4\"") + ",\"linux_s\":" + std::to_string(*p) +
            ",\"windows_l\":" + std::to_string(*p) + ",\"cisco_size\":" + std::to_string(f.max_inner.val) + "}";
+  if (const auto t = iptfs_of(s, mtu); t.present) {
+    char cost[160];
+    std::snprintf(cost, sizeof cost, "{\"64\":%.2f,\"576\":%.2f,\"1500\":%.2f}", iptfs_cost(t, 64), iptfs_cost(t, 576),
+                  iptfs_cost(t, 1500));
+    out += ",\"iptfs\":{\"payload_per_outer_packet\":" + std::to_string(t.payload) + ",\"overhead_per_outer_packet\":" +
+           std::to_string(t.overhead) + ",\"overhead_per_inner_packet\":" + cost + "}";
+  }
   const auto meaning = mtu_meaning(s, mtu);
   out += ",\"mtu_meaning\":" + (meaning ? json_string(*meaning) : std::string("null"));
   out += ",\"warnings\":" + json_strings(limit_warnings(s, mtu));

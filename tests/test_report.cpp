@@ -26,11 +26,13 @@ stack_spec spec(const std::string& text) {
 // IV, the outer IP header in tunnel mode, 8 more for UDP_ENCAP_ESPINUDP.
 //   return ((mtu - x->props.header_len - crypto_aead_authsize(aead) - net_adj) & ~(blksize - 1)) + net_adj - 2;
 // with blksize = ALIGN(crypto_aead_blocksize(aead), 4) and net_adj the IP header in transport mode.
-unsigned kernel_xfrm_state_mtu(unsigned mtu, bool tunnel, bool ipv6, bool espinudp, unsigned ivsize, unsigned authsize,
+enum class encap_type { none, espinudp, espintcp };
+unsigned kernel_xfrm_state_mtu(unsigned mtu, bool tunnel, bool ipv6, encap_type encap, unsigned ivsize, unsigned authsize,
                                unsigned blocksize) {
   unsigned header_len = 8 + ivsize;          // sizeof(struct ip_esp_hdr) + crypto_aead_ivsize()
   if (tunnel) header_len += ipv6 ? 40 : 20;  // sizeof(struct ipv6hdr) / sizeof(struct iphdr)
-  if (espinudp) header_len += 8;             // sizeof(struct udphdr)
+  if (encap == encap_type::espinudp) header_len += 8;  // sizeof(struct udphdr)
+  if (encap == encap_type::espintcp) header_len += 2;  // "only the length field, TCP encap is done by the socket"
   const unsigned blksize = (blocksize + 3) & ~3u;
   const unsigned net_adj = tunnel ? 0 : ipv6 ? 40 : 20;
   return ((mtu - header_len - authsize - net_adj) & ~(blksize - 1)) + net_adj - 2;
@@ -62,26 +64,30 @@ constexpr kernel_alg kernel_algs[] = {
 }  // namespace
 
 TEST_SUITE("report") {
-  TEST_CASE("Cisco 'plaintext mtu' and Linux xfrm_state_mtu() equal the kernel's formula, tunnel and transport") {
+  TEST_CASE("Cisco 'plaintext mtu' and Linux xfrm_state_mtu() equal the kernel's formula: tunnel, transport, NAT-T, TCP") {
     int checked = 0;
     for (const kernel_alg& a : kernel_algs)
       for (const bool ipv6 : {false, true})
         for (const bool tunnel : {true, false})
-          for (const bool natt : {false, true})
+          for (const encap_type encap : {encap_type::none, encap_type::espinudp, encap_type::espintcp})
             for (unsigned mtu = 1280; mtu <= 9000; mtu += 97) {
               const std::string ip = ipv6 ? "ipv6" : "ipv4";
-              const std::string text = ip + (natt ? "/udp" : "") + "/esp(" + a.proposal + (tunnel ? ")/ipv4/gre" : ",transport)/gre");
+              const std::string carrier = encap == encap_type::espinudp ? "/udp" : encap == encap_type::espintcp ? "/tcp" : "";
+              const std::string text = ip + carrier + "/esp(" + a.proposal + (tunnel ? ")/ipv4/gre" : ",transport)/gre");
               const stack_spec s = spec(text);
               const auto e = rep::esp_figures(s, mtu);
               REQUIRE(e.present);
-              REQUIRE(e.vendor.has_value());
-              const unsigned want = kernel_xfrm_state_mtu(mtu, tunnel, ipv6, natt, a.iv, a.icv, a.block);
-              CHECK_MESSAGE(e.vendor.val == want, text, " at ", mtu);
-              // encap's own figure is the ESP payload: the kernel's less the kept IP header
-              CHECK_MESSAGE(e.plaintext.val + (tunnel ? 0 : ipv6 ? 40 : 20) == want, text, " at ", mtu);
+              REQUIRE(e.linux_mtu.has_value());
+              const unsigned want = kernel_xfrm_state_mtu(mtu, tunnel, ipv6, encap, a.iv, a.icv, a.block);
+              CHECK_MESSAGE(e.linux_mtu.val == want, text, " at ", mtu);
+              if (encap != encap_type::espintcp) {
+                CHECK_MESSAGE(e.vendor == e.linux_mtu, text, " at ", mtu);  // Cisco's is the same figure
+                // encap's own figure is the ESP payload: the kernel's less the kept IP header
+                CHECK_MESSAGE(e.plaintext.val + (tunnel ? 0 : ipv6 ? 40 : 20) == want, text, " at ", mtu);
+              }
               ++checked;
             }
-    CHECK(checked == 16 * 2 * 2 * 2 * 80);
+    CHECK(checked == 16 * 2 * 2 * 3 * 80);
   }
 
   TEST_CASE("the worked example, step by step (DESIGN.md: 1480, 36, 1440, 1438, 1414, 1374, 1496)") {
@@ -199,5 +205,99 @@ TEST_SUITE("report") {
     CHECK(small->find("interface Tunnel7") != std::string::npos);
     CHECK(small->find("\n ipv6") == std::string::npos);  // no "ipv6 mtu" line
     CHECK(small->find("ping 10.0.0.2 size 1206 df-bit") != std::string::npos);
+  }
+}
+
+// The layers beyond ESP, each against arithmetic written here from its specification.
+TEST_SUITE("report") {
+  TEST_CASE("AH (RFC 4302 §2: 12 + ICV, padded to 4 bytes over IPv4 and 8 over IPv6; AES-GMAC + 8 IV, RFC 4543)") {
+    auto inner = [](const char* text, std::size_t mtu = 1500) { return max_inner_size(spec(text), mtu).value_or(0); };
+    CHECK(inner("ipv4/ah(hmac-sha1-96)/ipv4") == 1500 - 20 - (12 + 12));
+    CHECK(inner("ipv4/ah(sha256)/ipv4") == 1500 - 20 - (12 + 16));          // 28: a multiple of 4
+    CHECK(inner("ipv6/ah(sha256)/ipv6") == 1500 - 40 - 32);                 // 28 padded to 32 over IPv6
+    CHECK(inner("ipv6/dstopts/ah(sha256)/ipv6") == 1500 - 40 - 8 - 32);     // still IPv6 after an extension header
+    CHECK(inner("ipv4/ah(aes-gmac-128)/ipv4") == 1500 - 20 - (12 + 8 + 16));
+    CHECK(inner("ipv6/ah(aes-gmac-256)/ipv4") == 1500 - 40 - 40);           // 36 padded to 40
+    CHECK(inner("ipv4/ah(sha1)/gre") == 1500 - 20 - 24 - 4);                // transport: AH protects GRE
+    // AH + ESP: ESP gets what AH leaves, 1456; floor((1456 - 36) / 16) * 16 - 2 = 1408 - 2 = 1406
+    CHECK(inner("ipv4/ah(hmac-sha1-96)/esp(aes-256-cbc,hmac-sha1-96)/ipv4") == 1406);
+    CHECK_FALSE(parse_spec("ipv4/ah/ipv4"));
+    CHECK_FALSE(parse_spec("ipv4/ah(aes-256-cbc)/ipv4"));
+  }
+
+  TEST_CASE("ESP in TCP (RFC 8229 §3: a 2-byte length before each ESP packet); the kernel leaves the TCP header out") {
+    // 1500 - 20 (IPv4) - 20 (TCP) = 1460; ESP 8 + 8 (IV) + 16 (ICV) + 2 (length) = 34: floor(1426 / 4) * 4 - 2 = 1422
+    const stack_spec s = spec("ipv4/tcp/esp(aes-256-gcm-16)/ipv4");
+    CHECK(max_inner_size(s, 1500).value_or(0) == 1422);
+    const auto e = rep::esp_figures(s, 1500);
+    CHECK(e.plaintext.val == 1422);
+    // esp_init_state: header_len = 8 + 8 + 20 (tunnel) + 2 (TCP_ENCAP_ESPINTCP)
+    CHECK(e.linux_mtu.val == ((1500 - (8 + 8 + 20 + 2) - 16) & ~3u) - 2);
+    CHECK_FALSE(e.vendor.has_value());  // no Cisco figure for it
+    CHECK(max_inner_size(spec("ipv4/tcp(options=12)/esp(aes-256-gcm-16)/ipv4"), 1500).value_or(0) == 1410);
+    CHECK_FALSE(parse_spec("ipv4/tcp(options=42)/esp(aes-256-gcm-16)/ipv4"));
+  }
+
+  TEST_CASE("IP-TFS (RFC 9347: a 4-byte AGGFRAG header, 24 with congestion control): a payload per outer packet") {
+    // ESP plaintext for AES-256-GCM over IPv4 at 1500: floor((1480 - 32) / 4) * 4 - 2 = 1446
+    const auto t = rep::iptfs_of(spec("ipv4/esp(aes-256-gcm-16)/iptfs/ipv4"), 1500);
+    REQUIRE(t.present);
+    CHECK(t.payload == 1446 - 4);
+    CHECK(t.overhead == 1500 - 1442);
+    CHECK(rep::iptfs_of(spec("ipv4/esp(aes-256-gcm-16)/iptfs(cc)/ipv4"), 1500).payload == 1446 - 24);
+    CHECK(rep::iptfs_cost(t, 1442) == doctest::Approx(58.0));  // a full outer packet's worth costs one overhead
+    CHECK(rep::limit_warnings(spec("ipv4/esp(aes-256-gcm-16)/iptfs/ipv6"), 1000).empty());  // no tunnel MTU to be below 1280
+    std::string error;
+    CHECK_FALSE(rep::emit("linux", spec("ipv4/esp(aes-256-gcm-16)/iptfs/ipv4"), 1500, {}, error));
+    CHECK_FALSE(parse_spec("ipv4/iptfs/ipv4"));  // AGGFRAG rides in ESP only
+  }
+
+  TEST_CASE("IPv6 extension headers (RFC 8200 §4) and IPv4 options (RFC 791)") {
+    auto inner = [](const char* text) { return max_inner_size(spec(text), 1500).value_or(0); };
+    CHECK(inner("ipv6/srh(3)/ipv6") == 1500 - 40 - (8 + 16 * 3));          // SRv6 H.Encaps with 3 segments
+    CHECK(inner("ipv6/srh(2,tlv=8)/ipv6") == 1500 - 40 - (8 + 32 + 8));
+    CHECK(inner("ipv6/hbh/dstopts(16)/frag/gre/ipv4") == 1500 - 40 - 8 - 16 - 8 - 4);
+    CHECK(inner("ipv4(options=8)/gre/ipv4") == 1500 - 28 - 4);
+    CHECK_FALSE(parse_spec("ipv6/dstopts/hbh/ipv6"));      // hop-by-hop comes first (RFC 8200 §4.3)
+    CHECK_FALSE(parse_spec("ipv4/srh(2)/ipv6"));           // IPv6 only
+    CHECK_FALSE(parse_spec("ipv6/hbh(12)/ipv6"));          // 8-byte units
+    CHECK_FALSE(parse_spec("ipv6/srh(128)/ipv6"));
+    CHECK_FALSE(parse_spec("ipv4(options=44)/gre/ipv4"));  // 40 at most
+    CHECK_FALSE(parse_spec("ipv4(options=6)/gre/ipv4"));   // 4-byte words
+  }
+
+  TEST_CASE("OpenVPN's data channel: P_DATA_V2 4 bytes; AEAD + packet ID 4 + tag 16; CBC: HMAC, IV, PKCS#7") {
+    auto inner = [](const char* text) { return max_inner_size(spec(text), 1500).value_or(0); };
+    CHECK(inner("ipv4/udp/openvpn(aes-256-gcm)/ipv4") == 1500 - 20 - 8 - (4 + 4 + 16));       // 52 bytes of overhead
+    CHECK(inner("ipv6/udp/openvpn(chacha20-poly1305)/ipv6") == 1500 - 40 - 8 - 24);
+    CHECK(inner("ipv4/tcp/openvpn(aes-256-gcm)/ipv4") == 1500 - 20 - 20 - 2 - 24);           // + 2-byte length on TCP
+    // CBC: 1472 - (4 + 20 SHA1 + 16 IV) = 1432 -> 1424 (16-byte blocks) - 4 (packet ID) - 1 (a pad byte at least)
+    CHECK(inner("ipv4/udp/openvpn(aes-256-cbc,sha1)/ipv4") == 1419);
+    CHECK(inner("ipv4/udp/openvpn(aes-256-cbc,sha1,comp)/ipv4") == 1418);
+    CHECK(inner("ipv4/udp/openvpn(aes-128-cbc,sha256)/ipv4") == ((1472 - (4 + 32 + 16)) / 16) * 16 - 5);
+    CHECK(inner("ipv4/udp/openvpn(aes-256-gcm)/eth") == 1448 - 14);                            // tap mode
+    CHECK_FALSE(parse_spec("ipv4/udp/openvpn(aes-256-gcm,sha256)/ipv4"));  // AEAD takes no digest
+    CHECK_FALSE(parse_spec("ipv4/udp/openvpn/ipv4"));
+  }
+
+  TEST_CASE("GTP-U (TS 29.281 §5.1: 8 bytes, 12 with the optional fields; PDU Session Container 4, TS 38.415)") {
+    auto inner = [](const char* text) { return max_inner_size(spec(text), 1500).value_or(0); };
+    CHECK(inner("ipv4/udp/gtpu/ipv4") == 1500 - 20 - 8 - 8);  // the usual 36 bytes of GTP-U over IPv4
+    CHECK(inner("ipv4/udp/gtpu(seq)/ipv4") == 1500 - 20 - 8 - 12);
+    CHECK(inner("ipv6/udp/gtpu(pdu_session)/ipv4") == 1500 - 40 - 8 - 16);
+    CHECK_FALSE(parse_spec("ipv4/udp/gtpu(ext=6)/ipv4"));
+  }
+
+  TEST_CASE("every layer in the table parses, prints and parses back to the same rules") {
+    const char* specs[] = {"ipv4(options=4)/ah(hmac-sha1-96)/esp(aes-128-gcm-16)/ipv4", "ipv6/hbh(16)/dstopts/srh(2,tlv=8)/frag/udp/vxlan/eth/ipv4",
+                           "ipv4/tcp(options=12)/openvpn(aes-128-cbc,sha256,comp,v1)/eth", "ipv4/esp(aes-256-gcm-16)/iptfs(cc)/ipv6",
+                           "ipv4/udp/gtpu(ext=8)/ipv6", "ipv6/ah(aes-gmac-192)/gre/mpls(2)/ipv4"};
+    for (const char* text : specs) {
+      const stack_spec a = spec(text);
+      const stack_spec b = spec(to_string(a));
+      CHECK_MESSAGE(a.rules == b.rules, text, " -> ", to_string(a));
+    }
+    // and the names come from the table
+    for (const layer_info& l : layer_table) CHECK(layer_by_name(l.name).kind == l.kind);
   }
 }

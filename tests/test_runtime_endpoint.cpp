@@ -168,6 +168,13 @@ TEST_SUITE("runtime_endpoint") {
   TEST_CASE("construction refuses what the data path cannot drive, with a sentence") {
     const auto vx = parse_spec("ipv4/udp/vxlan/eth").value();
     CHECK_THROWS_WITH_AS(runtime_endpoint<botan_backend>(vx, {}), doctest::Contains("data_path_layer"), std::invalid_argument);
+    // the sizing-only layers of the layer table, and IPv4 options (the endpoint writes 20-byte headers)
+    for (const char* text : {"ipv4/ah(sha1)/ipv4", "ipv4/tcp/esp(aes-256-gcm-16)/ipv4", "ipv4/esp(aes-256-gcm-16)/iptfs/ipv4",
+                             "ipv6/srh(2)/esp(aes-256-gcm-16)/ipv6", "ipv4/udp/gtpu/ipv4"})
+      CHECK_THROWS_WITH_AS(runtime_endpoint<botan_backend>(parse_spec(text).value(), {}), doctest::Contains("sizing-only"),
+                           std::invalid_argument);
+    CHECK_THROWS_WITH_AS(runtime_endpoint<botan_backend>(parse_spec("ipv4(options=8)/esp(aes-256-gcm-16)/ipv4").value(), {}),
+                         doctest::Contains("IPv4 options are sizing-only"), std::invalid_argument);
     const test::suite_keys k(aes_256_cbc_hmac_sha1_96::value);
     esp_sa<botan_backend> cbc({.spi = 0x3333, .suite = aes_256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
     const auto gcm = parse_spec("ipv4/esp(aes-256-gcm-16)/ipv4").value();
