@@ -512,6 +512,15 @@ void register_suite(const std::string& backend) {
     benchmark::RegisterBenchmark((backend + "/runtime-vs-typed-encap" + tail).c_str(), bm_paired<B, Suite>, sizes, op::rt_encap, op::encap);
     benchmark::RegisterBenchmark((backend + "/runtime-vs-typed-decap" + tail).c_str(), bm_paired<B, Suite>, sizes, op::rt_decap, op::decap);
   }
+  // One SA pair and endpoint per thread (RFC 9611's per-CPU SAs): the packet rate of one
+  // thread and of two at once, in real time, so packets/s is the aggregate; the raw cipher
+  // the same way shows what the machine itself scales to.
+  if constexpr (std::is_same_v<Suite, aes256_gcm_16> || std::is_same_v<Suite, aes256_cbc_hmac_sha1_96>)
+    for (const std::size_t n : {std::size_t{64}, std::size_t{1414}})
+      for (const auto& [opname, o] : {std::pair{"raw", op::raw}, std::pair{"encap", op::encap}, std::pair{"decap", op::decap}})
+        benchmark::RegisterBenchmark((backend + "/threads-" + opname + "/" + name + "/" + std::to_string(n)).c_str(), bm_op<B, Suite>,
+                                     std::vector<std::size_t>{n}, o)
+            ->Threads(1)->Threads(2)->UseRealTime();
   for (std::size_t burst : {1, 8, 32, 64})
     for (const bool decap : {false, true}) {
       const std::string op = decap ? "decap/" : "encap/", tail = name + "/1414/" + std::to_string(burst);
