@@ -139,11 +139,11 @@ try:
     # limits: an IPv4 MTU over 65535 is an error, as in the CLI; an IPv6 tunnel below 1280 warns
     type_into("#spec", "ipv4/gre/ipv4")
     type_into("#mtu", "65536")
-    wait("return document.getElementById('error').textContent.length > 0", "the 65536 error")
+    wait("return document.getElementById('error').textContent.includes('Total Length')", "the 65536 error")
     check("IPv4's Total Length is 16 bits" in text("#error"), f"MTU 65536 over IPv4 is refused: {text('#error')!r}")
     type_into("#spec", "ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv6")
     type_into("#mtu", "1300")
-    wait("return document.getElementById('warnings').textContent.length > 0", "the IPv6 warning")
+    wait("return document.getElementById('warnings').textContent.includes('1352')", "the IPv6 warning")
     check("below IPv6's minimum of 1280" in text("#warnings") and "1352" in text("#warnings"),
           f"an IPv6 tunnel below 1280 warns, with the underlay it needs: {text('#warnings')!r}")
     check(text("#cisco_plaintext_mtu") == str(cli_json("ipv4/esp(aes-256-cbc,hmac-sha1-96)/ipv6", 1300)["cisco_plaintext_mtu"]),
@@ -178,6 +178,9 @@ try:
     # the state is in the URL: a fresh load of it restores the form and the figures
     type_into("#spec", "ipv4/udp/esp(aes-128-gcm-16)/ipv4")
     type_into("#mtu", "1400")
+    # the address follows a moment after typing stops (the page debounces its history updates)
+    wait("return location.hash === '#spec=ipv4%2Fudp%2Fesp%28aes-128-gcm-16%29%2Fipv4&mtu=1400'",
+         "the address to take the typed stack and MTU")
     link = js("return location.href")
     call("POST", S + "/url", {"url": "about:blank"})
     call("POST", S + "/url", {"url": link})
