@@ -91,6 +91,27 @@ void print_explain(const stack_spec& s, std::size_t mtu) {
   }
 }
 
+// The tunnel MTU and what follows from it (every stack but IP-TFS's).
+int print_tunnel_mtu(const stack_spec& s, const tunnel_figures& f, std::size_t mtu, std::optional<std::size_t> inner_mtu) {
+  std::printf("max inner packet    %5zu   tunnel MTU: largest inner packet that is not fragmented\n", f.max_inner.val);
+  std::printf("TCP MSS, IPv4       %5s   (inner MTU - 40)\n", num_or_null(f.tcp_mss_ipv4).c_str());
+  std::printf("TCP MSS, IPv6       %5s   (inner MTU - 60)\n", num_or_null(f.tcp_mss_ipv6).c_str());
+  std::printf("overhead at max     %5zu   bytes; wire size %zu (%zu of %zu unused)\n", f.overhead_at_max,
+              f.wire_size_at_max, mtu - f.wire_size_at_max, mtu);
+  const auto range = overhead_over(s, 1, f.max_inner.val, mtu);
+  std::printf("overhead range      %zu..%zu bytes over inner sizes 1..%zu\n", range.min, range.max, f.max_inner.val);
+  const bool v6 = rep::inner_is_ipv6(s);
+  if (const auto p = rep::ping_payload(f.max_inner.val, v6))
+    std::printf("verify with         ping %s-M do -s %zu (Linux), ping -f -l %zu (Windows), ping ... size %zu df-bit (Cisco)\n",
+                v6 ? "-6 " : "", *p, *p, f.max_inner.val);
+  if (inner_mtu) {
+    const auto need = required_mtu(s, *inner_mtu);
+    if (!need) return fail("--inner-mtu: " + std::string(to_string(need.err)));
+    std::printf("underlay MTU needed %5zu   to carry %zu-byte inner packets\n", need.val, *inner_mtu);
+  }
+  return 0;
+}
+
 int print_report(const stack_spec& s, std::size_t mtu, std::optional<std::size_t> inner_mtu, bool with_explain) {
   const auto f = figures(s, mtu);
   std::printf("stack         %s\nunderlay MTU  %zu\n", to_string(s).c_str(), mtu);
@@ -117,25 +138,8 @@ int print_report(const stack_spec& s, std::size_t mtu, std::optional<std::size_t
                 t.payload, mtu);
     std::printf("overhead per inner  %.1f, %.1f, %.1f bytes for 64, 576, 1500-byte packets (%zu per outer packet, shared)\n",
                 rep::iptfs_cost(t, 64), rep::iptfs_cost(t, 576), rep::iptfs_cost(t, 1500), t.overhead);
-    for (const auto& w : rep::limit_warnings(s, mtu)) std::printf("warning: %s\n", w.c_str());
-    if (with_explain) print_explain(s, mtu);
-    return 0;
-  }
-  std::printf("max inner packet    %5zu   tunnel MTU: largest inner packet that is not fragmented\n", f.max_inner.val);
-  std::printf("TCP MSS, IPv4       %5s   (inner MTU - 40)\n", num_or_null(f.tcp_mss_ipv4).c_str());
-  std::printf("TCP MSS, IPv6       %5s   (inner MTU - 60)\n", num_or_null(f.tcp_mss_ipv6).c_str());
-  std::printf("overhead at max     %5zu   bytes; wire size %zu (%zu of %zu unused)\n", f.overhead_at_max,
-              f.wire_size_at_max, mtu - f.wire_size_at_max, mtu);
-  const auto range = overhead_over(s, 1, f.max_inner.val, mtu);
-  std::printf("overhead range      %zu..%zu bytes over inner sizes 1..%zu\n", range.min, range.max, f.max_inner.val);
-  const bool v6 = rep::inner_is_ipv6(s);
-  if (const auto p = rep::ping_payload(f.max_inner.val, v6))
-    std::printf("verify with         ping %s-M do -s %zu (Linux), ping -f -l %zu (Windows), ping ... size %zu df-bit (Cisco)\n",
-                v6 ? "-6 " : "", *p, *p, f.max_inner.val);
-  if (inner_mtu) {
-    const auto need = required_mtu(s, *inner_mtu);
-    if (!need) return fail("--inner-mtu: " + std::string(to_string(need.err)));
-    std::printf("underlay MTU needed %5zu   to carry %zu-byte inner packets\n", need.val, *inner_mtu);
+  } else if (const int rc = print_tunnel_mtu(s, f, mtu, inner_mtu); rc != 0) {
+    return rc;
   }
   for (const auto& w : rep::limit_warnings(s, mtu)) std::printf("warning: %s\n", w.c_str());
   if (with_explain) print_explain(s, mtu);

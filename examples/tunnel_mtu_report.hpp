@@ -73,26 +73,32 @@ inline std::optional<std::string> mtu_problem(const stack_spec& s, std::size_t m
   return std::nullopt;
 }
 
-// Each layer's bytes around an inner packet of n bytes (outermost first): what the
-// packet-layout diagram draws.
-inline std::string layers_json(const stack_spec& s, std::size_t n, std::size_t mtu) {
-  const std::size_t count = s.rules.size();
-  std::size_t payload[max_layers] = {}, trailer[max_layers] = {};
+// Each layer's payload and trailer bytes around an inner packet of n bytes, outermost
+// first (clamped padding uses each layer's room): what the layers array and the diagram draw.
+struct layer_bytes { std::size_t payload[max_layers] = {}, trailer[max_layers] = {}; };
+
+inline layer_bytes bytes_around(const stack_spec& s, std::size_t n, std::size_t mtu) {
+  layer_bytes b;
   std::size_t size = n;
-  for (std::size_t i = count; i-- > 0;) {
+  for (std::size_t i = s.rules.size(); i-- > 0;) {
     const layer_rule& r = s.rules[i];
-    const std::size_t room = room_after(s, mtu, i).value_or(0);
-    const std::size_t w = wire_size(r, size, room);
-    payload[i] = size;
-    trailer[i] = w - r.header_size - size;
+    const std::size_t w = wire_size(r, size, room_after(s, mtu, i).value_or(0));
+    b.payload[i] = size;
+    b.trailer[i] = w - r.header_size - size;
     size = w;
   }
+  return b;
+}
+
+inline std::string layers_json(const stack_spec& s, std::size_t n, std::size_t mtu) {
+  const std::size_t count = s.rules.size();
+  const layer_bytes b = bytes_around(s, n, mtu);
   std::string out = "[";
   for (std::size_t i = 0; i < count; ++i) {
     const layer_rule& r = s.rules[i];
     out += (i ? "," : "") + std::string("{\"layer\":") + json_string(to_string(r, s.modes[i])) +
            ",\"kind\":" + json_string(to_string(r.kind)) + ",\"header\":" + std::to_string(r.header_size) +
-           ",\"trailer\":" + std::to_string(trailer[i]) + ",\"payload\":" + std::to_string(payload[i]) +
+           ",\"trailer\":" + std::to_string(b.trailer[i]) + ",\"payload\":" + std::to_string(b.payload[i]) +
            ",\"inner_header\":" + (r.inner_header ? "true" : "false") + "}";
   }
   return out + "]";
@@ -222,9 +228,7 @@ inline std::string layer_label(const stack_spec& s, std::size_t i) { return std:
 inline std::vector<explain_step> explain(const stack_spec& s, std::size_t mtu) {
   std::vector<explain_step> out;
   const std::size_t n = s.rules.size();
-  std::string front = "underlay MTU";
-  if (const auto m = mtu_meaning(s, mtu)) front = "underlay MTU (the whole frame)";
-  out.push_back({front, "", mtu, ""});
+  out.push_back({is_ip(s.rules[0].kind) ? "underlay MTU" : "underlay MTU (the whole frame)", "", mtu, ""});
   std::size_t room = mtu;
   const auto next_name = [&](std::size_t i) {
     for (std::size_t j = i + 1; j < n; ++j)
@@ -281,7 +285,8 @@ inline std::vector<explain_step> explain(const stack_spec& s, std::size_t mtu) {
 
 struct segment {
   std::size_t offset = 0, length = 0;
-  std::string field;
+  std::string field;            // "esp pad length, next header"
+  std::string label;            // what fits in a box: "pl, nh"
   std::size_t layer = 0;        // index into the stack; size() for the inner packet
   bool encrypted = false;       // inside an ESP layer's ciphertext
 };
@@ -290,20 +295,14 @@ struct segment {
 inline std::vector<segment> packet_layout(const stack_spec& s, std::size_t mtu) {
   const std::size_t n = s.rules.size();
   const std::size_t inner = max_inner_size(s, mtu).value_or(0);
-  std::size_t trailer[max_layers] = {};
-  std::size_t size = inner;
-  for (std::size_t i = n; i-- > 0;) {
-    const layer_rule& r = s.rules[i];
-    const std::size_t w = wire_size(r, size, room_after(s, mtu, i).value_or(0));
-    trailer[i] = w - r.header_size - size;
-    size = w;
-  }
+  const layer_bytes sizes = bytes_around(s, inner, mtu);
+  const std::size_t* trailer = sizes.trailer;
   std::vector<segment> out;
   std::size_t at = 0;
   std::size_t esp_depth = n;  // the outermost ESP layer: what it covers is encrypted
-  const auto add = [&](std::size_t len, std::string field, std::size_t layer, bool enc) {
+  const auto add = [&](std::size_t len, std::string field, std::string label, std::size_t layer, bool enc) {
     if (len == 0) return;
-    out.push_back({at, len, std::move(field), layer, enc});
+    out.push_back({at, len, std::move(field), std::move(label), layer, enc});
     at += len;
   };
   for (std::size_t i = 0; i < n; ++i) {
@@ -312,24 +311,25 @@ inline std::vector<segment> packet_layout(const stack_spec& s, std::size_t mtu) 
     const std::string name = layer_label(s, i);
     if (r.kind == layer_kind::esp) {
       const std::size_t iv = esp_suite::from_code(r.param).iv_size();
-      add(8, "esp SPI, sequence number", i, false);
-      add(iv, "esp IV", i, false);
+      add(8, "esp SPI, sequence number", "SPI, seq", i, false);
+      add(iv, "esp IV", "IV", i, false);
       if (esp_depth == n) esp_depth = i;
     } else {
-      add(r.header_size, name + " header", i, esp_depth < i);
+      add(r.header_size, name + " header", name, i, esp_depth < i);
     }
   }
-  add(inner, n && s.rules[n - 1].inner_header ? "inner " + layer_label(s, n - 1) + " packet" : "inner packet", n, esp_depth < n);
+  const std::string inner_field = n && s.rules[n - 1].inner_header ? "inner " + layer_label(s, n - 1) + " packet" : "inner packet";
+  add(inner, inner_field, inner_field, n, esp_depth < n);
   for (std::size_t i = n; i-- > 0;) {
     const layer_rule& r = s.rules[i];
     if (r.inner_header || trailer[i] == 0) continue;
     const std::string name = layer_label(s, i);
     if (r.kind == layer_kind::esp) {
-      add(trailer[i] - 2 - r.trailer_size, "esp padding", i, true);
-      add(2, "esp pad length, next header", i, true);
-      add(r.trailer_size, "esp ICV", i, esp_depth < i);
+      add(trailer[i] - 2 - r.trailer_size, "esp padding", "pad", i, true);
+      add(2, "esp pad length, next header", "pl, nh", i, true);
+      add(r.trailer_size, "esp ICV", "ICV", i, esp_depth < i);
     } else {
-      add(trailer[i], name + " trailer", i, esp_depth < i);
+      add(trailer[i], name + " trailer", name + " trailer", i, esp_depth < i);
     }
   }
   return out;
@@ -350,15 +350,8 @@ inline std::string diagram_text(const stack_spec& s, std::size_t mtu) {
   // One row of boxes: small fields get their label's width, the inner packet the rest.
   std::string top = "+", mid = "|";
   for (const segment& g : segs) {
-    std::string label = g.layer == s.rules.size() ? "inner " + std::to_string(g.length)
-                                                  : std::string(to_string(s.rules[g.layer].kind));
-    if (g.field.find("IV") != std::string::npos) label = "IV";
-    else if (g.field.find("ICV") != std::string::npos) label = "ICV";
-    else if (g.field.find("padding") != std::string::npos) label = "pad";
-    else if (g.field.find("pad length") != std::string::npos) label = "pl,nh";
-    else if (g.field.find("trailer") != std::string::npos) label += " tr";
-    label += g.layer == s.rules.size() ? "" : " " + std::to_string(g.length);
-    if (g.layer == s.rules.size()) label = "   " + label + "   ";
+    const std::string label = g.layer == s.rules.size() ? "   inner " + std::to_string(g.length) + "   "
+                                                        : g.label + " " + std::to_string(g.length);
     top += std::string(label.size() + 2, '-') + "+";
     mid += " " + label + " |";
   }
@@ -381,15 +374,12 @@ inline std::string diagram_svg(const stack_spec& s, std::size_t mtu) {
     const bool inner = g.layer == s.rules.size();
     const double w = inner ? inner_w : min_box;
     const char* fill = inner ? "#e8f0fe" : g.field.find("esp") == 0 ? "#fde7c8" : "#e6e6e6";
-    std::string label = inner ? g.field : g.field.find("IV") != std::string::npos ? "IV" : g.field.find("ICV") != std::string::npos ? "ICV"
-                      : g.field.find("padding") != std::string::npos ? "pad" : g.field.find("pad length") != std::string::npos ? "pl, nh"
-                      : g.field.find("SPI") != std::string::npos ? "SPI, seq" : std::string(to_string(s.rules[g.layer].kind));
     std::snprintf(buf, sizeof buf,
                   "<rect x=\"%.1f\" y=\"40\" width=\"%.1f\" height=\"44\" fill=\"%s\" stroke=\"#444\"/>\n"
                   "<text x=\"%.1f\" y=\"58\" text-anchor=\"middle\">%s</text>\n"
                   "<text x=\"%.1f\" y=\"75\" text-anchor=\"middle\">%zu</text>\n"
                   "<text x=\"%.1f\" y=\"34\" font-size=\"9\" fill=\"#666\">%zu</text>\n",
-                  x, w, fill, x + w / 2, label.c_str(), x + w / 2, g.length, x + 1, g.offset);
+                  x, w, fill, x + w / 2, g.label.c_str(), x + w / 2, g.length, x + 1, g.offset);
     out += buf;
     if (g.encrypted) { if (enc_from < 0) enc_from = x; enc_to = x + w; }
     x += w;

@@ -46,7 +46,7 @@ constexpr layer_rule in_context(layer_rule r, layer_kind outer) noexcept {
   using enum layer_kind;
   if (r.kind == l2tpv3 && outer == udp) r.header_size += l2tpv3_udp_extra_size;
   if ((r.kind == esp || r.kind == openvpn) && outer == tcp) r.header_size += 2;
-  if (r.kind == ah && (outer == ipv6 || outer == hbh || outer == dstopts || outer == srh || outer == frag))
+  if (r.kind == ah && (bit(outer) & (bit(ipv6) | bit(hbh) | layer_sets::v6_ext)))
     r.header_size = round_up(r.header_size, 8);
   return r;
 }
