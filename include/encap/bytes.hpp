@@ -28,6 +28,9 @@ constexpr std::uint32_t load_be32(const std::uint8_t* p) noexcept {
   std::memcpy(&v, p, 4);
   return __builtin_bswap32(v);
 }
+constexpr std::uint64_t load_be64(const std::uint8_t* p) noexcept {
+  return std::uint64_t{load_be32(p)} << 32 | load_be32(p + 4);
+}
 constexpr void store_be16(std::uint8_t* p, std::uint16_t v) noexcept {
   if (std::is_constant_evaluated()) {
     p[0] = static_cast<std::uint8_t>(v >> 8);

@@ -1,15 +1,17 @@
-// encap/crypto/botan.hpp — the default crypto backend, on Botan 2 (Debian
-// libbotan-2-dev, CMake target encap::botan). The only header that includes Botan, and
+// encap/crypto/botan.hpp — the default crypto backend, on Botan 3 (3.7 and later) or Botan 2
+// (2.19, Debian 12's libbotan-2-dev), CMake target encap::botan: one header, public Botan
+// API only, the same bytes and errors on both. The only header that includes Botan, and
 // the only place that catches exceptions (Botan may throw; the data path must not).
 //
 // Per packet: no allocation once the first packet has sized the reused tail buffer, no
 // re-keying, no system call, no exception. AEAD bulk data is processed in place; Botan
 // needs the last partial block (< 64 bytes) and the tag in a vector, which is reused.
 //
-// Inbound, AES-GCM and AES-GMAC are verified before anything is decrypted (GHASH over
-// the ciphertext, then CTR), so a forged packet costs one GHASH and leaves no plaintext.
+// Inbound, AES-GCM and AES-GMAC are verified before anything is decrypted: Botan's GCM
+// decryption decrypts as it hashes and throws on a bad tag, and GHASH itself is internal
+// to Botan 3 (gcm_tag below), so a forged packet costs one GHASH and leaves no plaintext.
 // ChaCha20-Poly1305 is built from Botan's ChaCha and Poly1305 so that it too verifies
-// first (Botan 2's AEAD throws on a bad tag, which made forged packets 2-3x dearer than
+// first (Botan's AEAD throws on a bad tag, which made forged packets 2-3x dearer than
 // good ones). AES-CCM is built here on the AES block cipher (Botan 2's CCM buffers and
 // allocates per message); its MAC covers the plaintext, so it decrypts first and wipes
 // the payload on failure.
@@ -17,6 +19,7 @@
 
 #include <botan/aead.h>
 #include <botan/block_cipher.h>
+#include <botan/build.h>
 #include <botan/cipher_mode.h>
 #include <botan/exceptn.h>
 #include <botan/mac.h>
@@ -27,16 +30,29 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
-#include "detail/botan_ghash.hpp"
 #include "esp_crypto.hpp"
+
+#if BOTAN_VERSION_MAJOR < 2 || (BOTAN_VERSION_MAJOR == 2 && BOTAN_VERSION_MINOR < 19)
+#error "encap's Botan backend needs Botan 2.19 or Botan 3"
+#endif
 
 namespace encap {
 inline namespace v0 {
 
 class botan_backend {
+#if BOTAN_VERSION_MAJOR >= 3
+  static constexpr Botan::Cipher_Dir encryption = Botan::Cipher_Dir::Encryption;
+  static constexpr Botan::Cipher_Dir decryption = Botan::Cipher_Dir::Decryption;
+#else
+  static constexpr Botan::Cipher_Dir encryption = Botan::ENCRYPTION;
+  static constexpr Botan::Cipher_Dir decryption = Botan::DECRYPTION;
+#endif
+
  public:
   static constexpr std::string_view name = "botan";
+  static constexpr int botan_major = BOTAN_VERSION_MAJOR;
 
   // An allow-list, every enumerator named (-Wswitch flags one that is added and not decided).
   static constexpr bool supports(const esp_suite& s) noexcept {
@@ -58,7 +74,7 @@ class botan_backend {
         break;
     }
     switch (s.integ) {
-      case integ_id::aes_xcbc_96:  // Botan 2 has no AES-XCBC-MAC
+      case integ_id::aes_xcbc_96:  // Botan has no AES-XCBC-MAC
         return false;
       case integ_id::unspecified: case integ_id::none:
       case integ_id::hmac_md5_96: case integ_id::hmac_sha1_96: case integ_id::aes_cmac_96:
@@ -81,7 +97,7 @@ class botan_backend {
 
     switch (c.mode) {
       case cipher_mode::gcm:
-        enc_aead_ = Botan::AEAD_Mode::create_or_throw(aes + "/GCM(" + std::to_string(c.icv_size) + ")", Botan::ENCRYPTION);
+        enc_aead_ = Botan::AEAD_Mode::create_or_throw(aes + "/GCM(" + std::to_string(c.icv_size) + ")", encryption);
         enc_aead_->set_key(key, c.key_size);
         granularity_ = enc_aead_->update_granularity();
         tail_.reserve(256 + 64);
@@ -102,8 +118,8 @@ class botan_backend {
         ctr_->set_key(key, c.key_size);
         break;
       case cipher_mode::cbc: {
-        enc_mode_ = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", Botan::ENCRYPTION);
-        dec_mode_ = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", Botan::DECRYPTION);
+        enc_mode_ = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", encryption);
+        dec_mode_ = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", decryption);
         enc_mode_->set_key(key, c.key_size);
         dec_mode_->set_key(key, c.key_size);
         iv_cipher_ = Botan::BlockCipher::create_or_throw("AES-128");  // the CBC IV key (cbc_iv_block)
@@ -127,6 +143,7 @@ class botan_backend {
 
   botan_backend(const botan_backend&) = delete;
   botan_backend& operator=(const botan_backend&) = delete;
+  ~botan_backend() { secure_wipe(h_x_.data(), sizeof h_x_); }  // multiples of H forge GCM tags
 
   void make_iv(std::uint64_t seq, byte_span out) noexcept {
     if (out.empty()) return;
@@ -151,7 +168,7 @@ class botan_backend {
           ccm_crypt(v);
           return errc::ok;
         case cipher_mode::gmac:
-          ghash_tag(v, v.icv(), true);
+          gmac_tag(v, v.icv());
           return errc::ok;
         case cipher_mode::cbc:
           enc_mode_->start(v.iv(), v.iv_size);
@@ -187,7 +204,7 @@ class botan_backend {
         }
         case cipher_mode::gcm: {  // verify, then decrypt
           std::array<std::uint8_t, 16> tag{};
-          ghash_tag(v, tag.data(), false);
+          gcm_tag(v, tag.data());
           if (!ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::esp_bad_icv;
           std::array<std::uint8_t, 16> block{};
           esp_nonce({salt_.data(), salt_len_}, v, block);
@@ -198,7 +215,7 @@ class botan_backend {
         }
         case cipher_mode::gmac: {
           std::array<std::uint8_t, 16> tag{};
-          ghash_tag(v, tag.data(), true);
+          gmac_tag(v, tag.data());
           return ct_equal(tag.data(), v.icv(), v.icv_size) ? errc::ok : errc::esp_bad_icv;
         }
         case cipher_mode::ccm: {  // the MAC covers the plaintext: decrypt, check, wipe on failure
@@ -292,47 +309,97 @@ class botan_backend {
   }
 
   // GCM from its parts (NIST SP 800-38D §7): H = E(0^128), J0 = salt || IV || 1,
-  // tag = GHASH_H(A, C) xor E(J0).
+  // tag = GHASH_H(A, C) xor E(J0), payload = C xor CTR from inc32(J0). Botan's public API
+  // has no GHASH, but GCM encryption of an empty message with additional data M is
+  // GHASH_H(M, [len(M) || 0]) xor E(J0): a GHASH whose length block differs from the one
+  // GCM wants by a value that only depends on the lengths. gcm_lengths_h holds H * x^j for
+  // the bit positions a length can reach, so the difference times H is a few XORs.
   void gcm_setup(const std::uint8_t* key, std::size_t len, const std::string& aes) {
+    tag_aead_ = Botan::AEAD_Mode::create_or_throw(aes + "/GCM(16)", encryption);
+    tag_aead_->set_key(key, len);
+    tail_.reserve(256 + 64);
     block_ = Botan::BlockCipher::create_or_throw(aes);
     block_->set_key(key, len);
     std::array<std::uint8_t, 16> h{};
     block_->encrypt(h.data());
-    ghash_ = std::make_unique<Botan::GHASH>();
-    ghash_->set_key(h.data(), h.size());
+    std::uint64_t hi = load_be64(h.data()), lo = load_be64(h.data() + 8);
     secure_wipe(h.data(), h.size());
+    for (std::size_t j = 0; j < 128; ++j) {  // H * x^j (SP 800-38D Algorithm 1's right shift)
+      if (j >= 64 - length_bits && j < 64) store_h(h_x_[j - (64 - length_bits)], hi, lo);
+      if (j >= 128 - length_bits) store_h(h_x_[length_bits + j - (128 - length_bits)], hi, lo);
+      const std::uint64_t reduce = (0 - (lo & 1)) & 0xE100000000000000ull;  // constant time in H
+      lo = (lo >> 1) | (hi << 63);
+      hi = (hi >> 1) ^ reduce;
+    }
+    hi = lo = 0;
     gcm_ctr_ = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes + ",4)");
     gcm_ctr_->set_key(key, len);
   }
 
-  // The GCM tag over the ESP AAD and the ciphertext (gmac: RFC 4543 §3.3-3.5, everything
-  // from the SPI to the trailer is AAD and nothing is encrypted; with ESN the AAD is
-  // SPI || Seq hi || Seq lo || IV || ..., fed as one 16-byte block and the rest in place).
-  void ghash_tag(const esp_packet_view& v, std::uint8_t* out, bool gmac) {
-    std::array<std::uint8_t, 16> j0{};
-    esp_nonce({salt_.data(), salt_len_}, v, j0);
-    store_be32(&j0[12], 1);
-    block_->encrypt(j0.data());
-    std::array<std::uint8_t, 12> aad{};
-    const std::size_t aad_len = esp_aad(v, aad);
-    if (!gmac) {
-      ghash_->set_associated_data(aad.data(), aad_len);
-      ghash_->start(j0.data(), j0.size());
-      ghash_->update(v.body(), v.body_size());
-    } else {
-      ghash_->set_associated_data(nullptr, 0);
-      ghash_->start(j0.data(), j0.size());
-      if (v.esn) {
-        std::array<std::uint8_t, 16> first{};
-        std::memcpy(first.data(), aad.data(), 12);
-        std::memcpy(first.data() + 12, v.iv(), 4);
-        ghash_->update_associated_data(first.data(), first.size());
-        ghash_->update_associated_data(v.iv() + 4, v.iv_size - 4 + v.body_size());
-      } else {
-        ghash_->update_associated_data(v.packet.data(), 8 + v.iv_size + v.body_size());
-      }
+  // A length field of GCM's last block (bits, big-endian) reaches bit 22 at most: 8 *
+  // (16 + 65535 + ...) < 2^20, kept with margin.
+  static constexpr std::size_t length_bits = 24;
+  static void store_h(std::array<std::uint64_t, 2>& out, std::uint64_t hi, std::uint64_t lo) noexcept { out = {hi, lo}; }
+
+  // XORs (a || b) * H into tag, a and b being the two 64-bit halves of a GCM length block:
+  // bit k of a is x^(63-k), bit k of b is x^(127-k). The lengths are public: branching on
+  // them reveals nothing, and the table is read at public positions only.
+  void add_lengths_times_h(std::uint64_t a, std::uint64_t b, std::uint8_t* tag) const noexcept {
+    std::uint64_t hi = 0, lo = 0;
+    for (std::size_t k = 0; k < length_bits; ++k) {
+      if ((a >> k) & 1) { hi ^= h_x_[length_bits - 1 - k][0]; lo ^= h_x_[length_bits - 1 - k][1]; }
+      if ((b >> k) & 1) { hi ^= h_x_[2 * length_bits - 1 - k][0]; lo ^= h_x_[2 * length_bits - 1 - k][1]; }
     }
-    ghash_->final(out, gmac ? 16 : v.icv_size);
+    store_be64(tag, load_be64(tag) ^ hi);
+    store_be64(tag + 8, load_be64(tag + 8) ^ lo);
+  }
+
+  // The GCM tag of an ESP packet (RFC 4106 §5: A = SPI || Seq, or SPI || Seq high || Seq
+  // low with ESN). GCM's first block is A padded with zeros: it is written over the 16
+  // bytes before the ciphertext (SPI, Seq and the 8-byte IV) and those are put back, so
+  // A || C is one contiguous additional-data span.
+  void gcm_tag(const esp_packet_view& v, std::uint8_t* out) {
+    std::array<std::uint8_t, 16> nonce{}, saved{}, first{};
+    const std::size_t nonce_len = esp_nonce({salt_.data(), salt_len_}, v, nonce);
+    std::array<std::uint8_t, 12> aad{};
+    const std::size_t aad_len = esp_aad(v, aad), n = v.body_size();
+    std::memcpy(first.data(), aad.data(), aad_len);
+    std::uint8_t* m = v.body() - 16;  // = the SPI: GCM's IV is 8 bytes (RFC 4106 §3.1)
+    std::memcpy(saved.data(), m, 16);
+    std::memcpy(m, first.data(), 16);
+    tag_aead_->set_associated_data(m, 16 + n);
+    tag_aead_->start(nonce.data(), nonce_len);
+    tail_.clear();
+    tag_aead_->finish(tail_, 0);
+    std::memcpy(m, saved.data(), 16);
+    std::memcpy(out, tail_.data(), 16);
+    // the length block hashed was [8 (16 + n) || 0]; GCM's is [8 aad_len || 8 n]
+    add_lengths_times_h((8 * std::uint64_t{aad_len}) ^ (8 * std::uint64_t{16 + n}), 8 * std::uint64_t{n}, out);
+  }
+
+  // AES-GMAC (RFC 4543 §3.3-3.5): everything from the SPI to the trailer is additional
+  // data and nothing is encrypted, which is GCM of an empty message exactly. With ESN the
+  // high sequence bits sit between the SPI and the low ones, so the data is laid out in a
+  // buffer that the first ESN packet sizes for any IP packet (64 KiB, only on GMAC SAs with ESN).
+  void gmac_tag(const esp_packet_view& v, std::uint8_t* out) {
+    std::array<std::uint8_t, 16> nonce{};
+    const std::size_t nonce_len = esp_nonce({salt_.data(), salt_len_}, v, nonce);
+    const std::size_t n = 8 + v.iv_size + v.body_size();
+    if (!v.esn) {
+      tag_aead_->set_associated_data(v.packet.data(), n);
+    } else {
+      if (gmac_esn_.capacity() < 65536 + 16) gmac_esn_.reserve(65536 + 16);
+      gmac_esn_.resize(n + 4);
+      std::array<std::uint8_t, 12> aad{};
+      esp_aad(v, aad);
+      std::memcpy(gmac_esn_.data(), aad.data(), 12);
+      std::memcpy(gmac_esn_.data() + 12, v.iv(), n - 8);
+      tag_aead_->set_associated_data(gmac_esn_.data(), n + 4);
+    }
+    tag_aead_->start(nonce.data(), nonce_len);
+    tail_.clear();
+    tag_aead_->finish(tail_, 0);
+    std::memcpy(out, tail_.data(), 16);
   }
 
   // CCM (RFC 3610) as RFC 4309 uses it: nonce = salt(3) || IV(8), L = 4, AAD = SPI || Seq.
@@ -408,8 +475,10 @@ class botan_backend {
   std::unique_ptr<Botan::StreamCipher> ctr_;
   std::unique_ptr<Botan::MessageAuthenticationCode> mac_;
   std::unique_ptr<Botan::BlockCipher> iv_cipher_, block_;
-  std::unique_ptr<Botan::GHASH> ghash_;
+  std::unique_ptr<Botan::AEAD_Mode> tag_aead_;  // GCM(16) encryption of empty messages: GHASH's public face
+  std::array<std::array<std::uint64_t, 2>, 2 * length_bits> h_x_{};
   std::unique_ptr<Botan::StreamCipher> gcm_ctr_;
+  std::vector<std::uint8_t> gmac_esn_;
   Botan::secure_vector<std::uint8_t> tail_;
 };
 
