@@ -1,7 +1,6 @@
 // endpoint.hpp: the reference tunnel end to end (RFC figures in DESIGN.md), and one test
 // per malformed-input class, each asserting the exact error, the failing layer, and that
 // no byte outside the packet changed.
-#include <encap/crypto/botan.hpp>
 #include <encap/encap.hpp>
 #include <encap/endpoint.hpp>
 
@@ -14,7 +13,6 @@
 #include "support/packets.hpp"
 
 using namespace encap;
-using sa_t = esp_sa<botan_backend>;
 
 namespace {
 
@@ -24,11 +22,13 @@ constexpr auto reference = outer / esp<tunnel, aes256_cbc_hmac_sha1_96>{} / deli
 constexpr auto reference_transport = outer / esp<transport, aes256_cbc_hmac_sha1_96>{} / gre{};
 using reference_t = std::remove_const_t<decltype(reference)>;
 
+template <class B>
 struct reference_tunnel {
+  using sa_t = esp_sa<B>;
   test::suite_keys keys{aes256_cbc_hmac_sha1_96::value};
   sa_t out{{.spi = 0x1001, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {keys.enc, keys.auth}}};
   sa_t in{{.spi = 0x1001, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {keys.enc, keys.auth}}};
-  endpoint<botan_backend, reference_t> ep{reference, {.mtu = 1500}, &out, &in};
+  endpoint<B, reference_t> ep{reference, {.mtu = 1500}, &out, &in};
 
   // An encapsulated packet of an inner IPv4 packet of n bytes, exactly sized.
   std::vector<std::uint8_t> packet(std::size_t n, std::uint8_t tos = 0) {
@@ -60,8 +60,9 @@ void fix_ipv4_checksum(std::uint8_t* h) {
 }  // namespace
 
 TEST_SUITE("endpoint") {
-  TEST_CASE("reference tunnel at MTU 1500: a 1414-byte inner packet becomes exactly 1496 bytes") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("reference tunnel at MTU 1500: a 1414-byte inner packet becomes exactly 1496 bytes", B,
+                     ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     CHECK(t.ep.max_inner() == 1414);
     const auto pkt = t.packet(1414);
     CHECK(pkt.size() == 1496);  // DESIGN.md: 20 + 8 + 16 + 1440 + 12
@@ -76,8 +77,9 @@ TEST_SUITE("endpoint") {
     CHECK(inner == test::inner_ipv4(1414));
   }
 
-  TEST_CASE("1415 bytes with DF is refused with the MTU 1414; without DF the caller must fragment") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("1415 bytes with DF is refused with the MTU 1414; without DF the caller must fragment", B,
+                     ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     for (bool df : {true, false}) {
       std::vector<std::uint8_t> buf(reference_t::headroom + 1415 + reference_t::tailroom);
       test::write_inner_ipv4(buf.data() + reference_t::headroom, 1415, df);
@@ -97,7 +99,8 @@ TEST_SUITE("endpoint") {
     CHECK(t.ep.encap(f).error() == errc::packet_too_big);
   }
 
-  TEST_CASE("transport-mode twin: GRE straight over ESP, max inner 1434") {
+  TEST_CASE_TEMPLATE("transport-mode twin: GRE straight over ESP, max inner 1434", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     test::suite_keys k(aes256_cbc_hmac_sha1_96::value);
     sa_t out({.spi = 7, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
     sa_t in({.spi = 7, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
@@ -113,8 +116,8 @@ TEST_SUITE("endpoint") {
     CHECK(f.size() == 1434);
   }
 
-  TEST_CASE("DSCP is copied out and ECN follows RFC 6040 in and out") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("DSCP is copied out and ECN follows RFC 6040 in and out", B, ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     const auto pkt = t.packet(200, 0xb8 | ecn::ect0);  // EF + ECT(0)
     CHECK(pkt[1] == (0xb8 | ecn::ect0));              // outer TOS copied (normal mode)
     auto ce = pkt;
@@ -132,8 +135,8 @@ TEST_SUITE("endpoint") {
     CHECK(decap_guarded(t.ep, ce2).error() == errc::ecn_drop);
   }
 
-  TEST_CASE("hostile: truncated at every offset") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("hostile: truncated at every offset", B, ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     const auto pkt = t.packet(100);
     for (std::size_t len = 0; len < pkt.size(); ++len) {
       CAPTURE(len);
@@ -144,8 +147,8 @@ TEST_SUITE("endpoint") {
     }
   }
 
-  TEST_CASE("hostile: truncated inside ESP, with the outer length fixed up to match") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("hostile: truncated inside ESP, with the outer length fixed up to match", B, ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     const auto pkt = t.packet(100);
     for (std::size_t len = 20; len < pkt.size(); ++len) {
       std::vector<std::uint8_t> cut(pkt.begin(), pkt.begin() + static_cast<std::ptrdiff_t>(len));
@@ -161,8 +164,8 @@ TEST_SUITE("endpoint") {
     }
   }
 
-  TEST_CASE("hostile: unknown SPI, replayed, older than the window, bad ICV") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("hostile: unknown SPI, replayed, older than the window, bad ICV", B, ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     const auto p1 = t.packet(100);
     auto spi = p1;
     spi[23] ^= 1;
@@ -188,14 +191,16 @@ TEST_SUITE("endpoint") {
     REQUIRE(decap_guarded(t.ep, good));  // and the window was not advanced by the forgeries
   }
 
-  TEST_CASE("hostile: bad padding, pad length past the payload, bad and dummy next header") {
+  TEST_CASE_TEMPLATE("hostile: bad padding, pad length past the payload, bad and dummy next header", B,
+                     ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     // authentic packets with a bad trailer: built with the suite's backend directly
     const esp_suite s = aes128_gcm_16::value;
     const test::suite_keys k(s);
     sa_t in({.spi = 0x2002, .suite = s, .keys = {k.enc, k.auth}});
     constexpr auto st = outer / esp<tunnel, aes128_gcm_16>{} / ipv4{};
     endpoint ep(st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), &in);
-    botan_backend crypto(s, {k.enc, k.auth});
+    B crypto(s, {k.enc, k.auth});
     std::uint32_t seq = 1;
     auto build = [&](std::size_t pad_len, std::uint8_t pad_fill, std::uint8_t next_header, std::size_t claimed_pad) {
       const auto inner = test::inner_ipv4(62);
@@ -223,8 +228,8 @@ TEST_SUITE("endpoint") {
     CHECK(decap_guarded(ep, build(0, 0, 41, 0)).error() == errc::esp_bad_next_header);   // says IPv6, stack carries IPv4
   }
 
-  TEST_CASE("hostile: bad outer IPv4 fields") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("hostile: bad outer IPv4 fields", B, ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     const auto good = t.packet(100);
     auto with = [&](auto mutate) {
       auto p = good;
@@ -242,7 +247,8 @@ TEST_SUITE("endpoint") {
     CHECK(decap_guarded(t.ep, bad_sum).error() == errc::ip_bad_checksum);
   }
 
-  TEST_CASE("hostile: IPv6 underlay header and UDP checksum") {
+  TEST_CASE_TEMPLATE("hostile: IPv6 underlay header and UDP checksum", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes128_gcm_16::value;
     const test::suite_keys k(s);
     sa_t out({.spi = 5, .suite = s, .keys = {k.enc, k.auth}}), in({.spi = 5, .suite = s, .keys = {k.enc, k.auth}});
@@ -276,7 +282,8 @@ TEST_SUITE("endpoint") {
     REQUIRE(decap_guarded(ep, good));
   }
 
-  TEST_CASE("NAT-T: keepalives and IKE (non-ESP marker) are reported as not ESP") {
+  TEST_CASE_TEMPLATE("NAT-T: keepalives and IKE (non-ESP marker) are reported as not ESP", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes128_gcm_16::value;
     const test::suite_keys k(s);
     sa_t in({.spi = 5, .suite = s, .keys = {k.enc, k.auth}});
@@ -293,7 +300,8 @@ TEST_SUITE("endpoint") {
     CHECK(decap_guarded(ep, make({0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0})).error() == errc::non_esp_marker);
   }
 
-  TEST_CASE("hostile: GRE flags, version, checksum and key (plain GRE, no ESP)") {
+  TEST_CASE_TEMPLATE("hostile: GRE flags, version, checksum and key (plain GRE, no ESP)", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     constexpr auto st = outer / gre<gre_opt::csum | gre_opt::key | gre_opt::seq>{0x11223344};
     constexpr auto peer_st = ipv4{outer.dst, outer.src} / gre<gre_opt::csum | gre_opt::key | gre_opt::seq>{0x11223344};
     endpoint tx(st, {.mtu = 1500}, static_cast<sa_t*>(nullptr), static_cast<sa_t*>(nullptr));
@@ -326,8 +334,8 @@ TEST_SUITE("endpoint") {
     CHECK(decap_guarded(ep, proto).error() == errc::bad_inner_packet);
   }
 
-  TEST_CASE("hostile: a frame without enough headroom or tailroom is refused untouched") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("hostile: a frame without enough headroom or tailroom is refused untouched", B, ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     for (auto [head, tail, expected] : {std::tuple{reference_t::headroom - 1, reference_t::tailroom, errc::no_headroom},
                                         std::tuple{reference_t::headroom, reference_t::tailroom - 1, errc::no_tailroom}}) {
       test::guarded g(head + 200 + tail);
@@ -343,14 +351,15 @@ TEST_SUITE("endpoint") {
     CHECK(t.ep.encap(f).error() == errc::bad_inner_packet);
   }
 
-  TEST_CASE("an SA whose suite differs from the stack's ESP type is refused at setup") {
+  TEST_CASE_TEMPLATE("an SA whose suite differs from the stack's ESP type is refused at setup", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     test::suite_keys k(aes128_gcm_16::value);
     sa_t gcm({.spi = 1, .suite = aes128_gcm_16::value, .keys = {k.enc, {}}});
     CHECK_THROWS_AS(endpoint(reference, {.mtu = 1500}, &gcm, &gcm), std::invalid_argument);
   }
 
-  TEST_CASE("bursts: N packets in one call, each with its own result") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("bursts: N packets in one call, each with its own result", B, ENCAP_BACKENDS) {
+    reference_tunnel<B> t;
     constexpr std::size_t n = 8, stride = reference_t::headroom + 1500 + reference_t::tailroom;
     std::vector<std::uint8_t> buf(n * stride);
     std::array<frame, n> frames;
@@ -458,11 +467,12 @@ TEST_SUITE("endpoint") {
     CHECK(true);
   }
 
-  TEST_CASE("MTU 65536 (Linux loopback): no length field wraps; the largest packet has Total Length 65535") {
+  TEST_CASE_TEMPLATE("MTU 65536 (Linux loopback): no length field wraps; the largest packet has Total Length 65535", B,
+                     ENCAP_BACKENDS) {
     // ESP gets 65535 - 20 = 65515 (IPv4 Total Length, RFC 791); CBC: floor((65515 - 36) / 16) * 16 - 2
     // = 65470 bytes of ESP payload, less 20 + 4 for the delivery header and GRE: 65446
-    reference_tunnel t;
-    endpoint<botan_backend, reference_t> big{reference, {.mtu = 65536}, &t.out, &t.in};
+    reference_tunnel<B> t;
+    endpoint<B, reference_t> big{reference, {.mtu = 65536}, &t.out, &t.in};
     CHECK(big.max_inner() == 65446);
     std::vector<std::uint8_t> buf(reference_t::headroom + 65535 + reference_t::tailroom);
     test::write_inner_ipv4(buf.data() + reference_t::headroom, 65446, true);
@@ -477,7 +487,9 @@ TEST_SUITE("endpoint") {
     CHECK(r.detail == 65446);
   }
 
-  TEST_CASE("plain GRE and UDP: decap refuses a spoofed outer address or port; outer_check says what is compared") {
+  TEST_CASE_TEMPLATE("plain GRE and UDP: decap refuses a spoofed outer address or port; outer_check says what is compared", B,
+                     ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     // Without ESP nothing authenticates the packet: any host could have its inner packet
     // released. The receiving end compares source with its stack's dst and destination
     // with its src (the peer's view), on every IP layer of the tunnel and the UDP ports.
@@ -528,11 +540,13 @@ TEST_SUITE("endpoint") {
     CHECK(decap_guarded(urx_auto, port));
   }
 
-  TEST_CASE("a failed encap leaves the frame and the endpoint as they were: a retry after a rekey encapsulates once") {
-    reference_tunnel t;
+  TEST_CASE_TEMPLATE("a failed encap leaves the frame and the endpoint as they were: a retry after a rekey encapsulates once", B,
+                     ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
+    reference_tunnel<B> t;
     REQUIRE(t.out.set_next_seq(0xffffffffu) == errc::ok);
     REQUIRE(t.ep.max_inner() == 1414);
-    auto once = [&](endpoint<botan_backend, reference_t>& ep, std::vector<std::uint8_t>& buf) {
+    auto once = [&](endpoint<B, reference_t>& ep, std::vector<std::uint8_t>& buf) {
       frame f(buf, reference_t::headroom, 100);
       return std::pair{ep.encap(f), f};
     };
@@ -550,7 +564,7 @@ TEST_SUITE("endpoint") {
     // rekey: a new SA pair, the same frame again: one layer of each, not GRE in GRE
     sa_t out2({.spi = 0x2002, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {t.keys.enc, t.keys.auth}});
     sa_t in2({.spi = 0x2002, .suite = aes256_cbc_hmac_sha1_96::value, .keys = {t.keys.enc, t.keys.auth}});
-    endpoint<botan_backend, reference_t> rekeyed{reference, {.mtu = 1500}, &out2, &in2};
+    endpoint<B, reference_t> rekeyed{reference, {.mtu = 1500}, &out2, &in2};
     const auto [r2, f2] = once(rekeyed, buf);
     REQUIRE(r2);
     CHECK(f2.size() == wire_size(reference, 100, 1500));
@@ -594,7 +608,8 @@ TEST_SUITE("endpoint") {
     CHECK(got[1].error() == errc::esp_replayed);
   }
 
-  TEST_CASE("a frame whose bounds exceed its storage is empty in every build, and nothing is written through it") {
+  TEST_CASE_TEMPLATE("a frame whose bounds exceed its storage is empty in every build, and nothing is written through it", B,
+                     ENCAP_BACKENDS) {
     // (an assert alone let a release build write past the buffer)
     std::vector<std::uint8_t> buf(reference_t::headroom + 100 + reference_t::tailroom, 0xcd);
     const auto before = buf;
@@ -604,7 +619,7 @@ TEST_SUITE("endpoint") {
     CHECK(bad.headroom() == 0);
     CHECK(bad.tailroom() == 0);
     CHECK(frame(buf, buf.size() + 1, 0).storage().empty());
-    reference_tunnel t;
+    reference_tunnel<B> t;
     frame f = bad;
     CHECK(t.ep.encap(f).error() == errc::bad_inner_packet);
     CHECK(t.ep.decap(f).error() == errc::truncated);

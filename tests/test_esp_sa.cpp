@@ -1,5 +1,5 @@
-// esp_sa.hpp with every backend: round trips for every suite, zero allocations per
-// packet, ESN, sequence exhaustion, IV rules, padding, and every malformed-ESP class.
+// esp_sa.hpp with every backend: round trips for every suite (no allocation per packet:
+// test_alloc.cpp), ESN, sequence exhaustion, IV rules, padding, and every malformed-ESP class.
 #include <encap/endpoint.hpp>
 #include <encap/esp_sa.hpp>
 #include <encap/sa_config.hpp>
@@ -15,12 +15,8 @@
 #include "support/backends.hpp"
 #include "support/packets.hpp"
 
-#include "support/counting_new.hpp"  // every operator new in this binary is counted
-
-using encap::test::allocations;
 
 using namespace encap;
-using sa_t = esp_sa<botan_backend>;
 
 namespace {
 
@@ -68,61 +64,6 @@ TEST_SUITE("esp_sa") {
         }
       }
     }
-  }
-
-  TEST_CASE_TEMPLATE("no heap allocation per packet: 10,000 encap/decap round trips per suite", B, ENCAP_BACKENDS) {
-    for (const esp_suite& s : suites_of<B>()) {
-      CAPTURE(to_string(s));
-      const test::suite_keys k(s);
-      esp_sa<B> out(cfg(s, k, 7, true)), in(cfg(s, k, 7, true));
-      std::vector<std::uint8_t> buf(64 + 1400 + 300);
-      {  // the first packet may size Botan's reused buffers
-        frame f(buf, 64, 1000);
-        test::write_inner_ipv4(f.begin(), 1000);
-        REQUIRE(out.encap(f, ip_proto::ipv4));
-        REQUIRE(in.decap(f));
-      }
-      const long before = allocations.load();
-      bool ok = true;
-      for (int i = 0; i < 10000; ++i) {
-        const std::size_t n = 28 + static_cast<std::size_t>(i * 37) % 1372;
-        frame f(buf, 64, n);
-        store_be16(f.begin() + 2, static_cast<std::uint16_t>(n));
-        ok &= out.encap(f, ip_proto::ipv4).has_value();
-        ok &= in.decap(f).has_value();
-      }
-      CHECK(ok);
-      CHECK(allocations.load() - before == 0);
-    }
-  }
-
-  TEST_CASE_TEMPLATE("no heap allocation in bursts: 1,000 rounds of 40-packet encap_burst and decap_burst", B, ENCAP_BACKENDS) {
-    // 40 packets: one full 32-packet round of the backend and a partial one
-    constexpr auto stack = ipv4{{10, 0, 0, 1}, {10, 0, 0, 2}} / esp<tunnel, aes256_cbc_hmac_sha1_96>{} / ipv4{} / gre{};
-    using S = std::remove_const_t<decltype(stack)>;
-    const esp_suite s = aes256_cbc_hmac_sha1_96::value;
-    const test::suite_keys k(s);
-    esp_sa<B> out(cfg(s, k, 11)), in(cfg(s, k, 11));
-    endpoint<B, S> tx(stack, {.mtu = 1500}, &out, nullptr), rx(stack, {.mtu = 1500}, nullptr, &in);
-    constexpr std::size_t n = 40, stride = S::headroom + 1400 + S::tailroom;
-    std::vector<std::uint8_t> buf(n * stride);
-    std::vector<frame> frames(n);
-    std::vector<result<byte_span>> sent(n);
-    std::vector<result<decap_info>> got(n);
-    long before = allocations.load();
-    std::size_t ok = 0;
-    for (int round = 0; round <= 1000; ++round) {
-      if (round == 1) before = allocations.load();  // round 0 may size Botan's reused buffers
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t len = 28 + (round * 41 + i * 37) % 1372;
-        test::write_inner_ipv4(buf.data() + i * stride + S::headroom, len);
-        frames[i] = frame({buf.data() + i * stride, stride}, S::headroom, len);
-      }
-      ok += tx.encap_burst(frames, sent);
-      ok += rx.decap_burst(frames, got);
-    }
-    CHECK(ok == 2 * n * 1001);
-    CHECK(allocations.load() - before == 0);
   }
 
   TEST_CASE_TEMPLATE("known answers from the algorithms' RFCs, laid out as ESP packets", B, ENCAP_BACKENDS) {
@@ -206,7 +147,8 @@ TEST_SUITE("esp_sa") {
     }
   }
 
-  TEST_CASE("padding is 1, 2, 3, ... and the ciphertext is aligned (RFC 4303 §2.4)") {
+  TEST_CASE_TEMPLATE("padding is 1, 2, 3, ... and the ciphertext is aligned (RFC 4303 §2.4)", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes256_cbc_hmac_sha1_96::value;
     const test::suite_keys k(s);
     sa_t out(cfg(s, k)), in(cfg(s, k));
@@ -219,7 +161,9 @@ TEST_SUITE("esp_sa") {
     }
   }
 
-  TEST_CASE("counter-mode IVs are unique: 2^20 packets of AES-GCM carry 2^20 different IVs") {
+  TEST_CASE_TEMPLATE("counter-mode IVs are unique: 2^20 packets of AES-GCM carry 2^20 different IVs", B,
+                     ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes128_gcm_16::value;
     const test::suite_keys k(s);
     sa_t out(cfg(s, k));
@@ -233,7 +177,9 @@ TEST_SUITE("esp_sa") {
     CHECK(ivs.size() == (1u << 20));
   }
 
-  TEST_CASE("CBC IVs are unpredictable: not the sequence number, and differ between SAs with the same key") {
+  TEST_CASE_TEMPLATE("CBC IVs are unpredictable: not the sequence number, and differ between SAs with the same key", B,
+                     ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes128_cbc_hmac_sha1_96::value;
     const test::suite_keys k(s);
     sa_t a(cfg(s, k)), b(cfg(s, k));
@@ -243,7 +189,8 @@ TEST_SUITE("esp_sa") {
     CHECK_FALSE(std::equal(pa.f.begin() + 8, pa.f.begin() + 24, pb.f.begin() + 8));  // fresh IV key per SA
   }
 
-  TEST_CASE("fixed IV and sequence number for known-answer tests") {
+  TEST_CASE_TEMPLATE("fixed IV and sequence number for known-answer tests", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes128_gcm_16::value;
     const test::suite_keys k(s);
     sa_t a(cfg(s, k)), b(cfg(s, k));
@@ -263,7 +210,8 @@ TEST_SUITE("esp_sa") {
     CHECK_FALSE(std::equal(pc.f.begin() + 8, pc.f.begin() + 16, iv.begin()));  // one packet only
   }
 
-  TEST_CASE("sequence numbers are refused at exhaustion, never wrapped (RFC 4303 §3.3.3)") {
+  TEST_CASE_TEMPLATE("sequence numbers are refused at exhaustion, never wrapped (RFC 4303 §3.3.3)", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes128_gcm_16::value;
     const test::suite_keys k(s);
     sa_t out(cfg(s, k));
@@ -283,15 +231,18 @@ TEST_SUITE("esp_sa") {
     CHECK(esn.encap(t.f, 4).error() == errc::sequence_exhausted);
   }
 
-#ifdef ENCAP_HAVE_IPSEC_MB
-  TEST_CASE("Botan and intel-ipsec-mb produce identical packets for the same key, IV and sequence number") {
-    for (const esp_suite& s : suites_of<ipsec_mb_backend>()) {
-      if (!botan_backend::supports(s)) continue;  // AES-XCBC: RFC 3566's vectors below
+  // The first backend of the list is the reference; each other one must write its bytes.
+  TEST_CASE_TEMPLATE("every backend produces the same packets as the first for the same key, IV and sequence number", B,
+                     ENCAP_BACKENDS) {
+    using A = std::tuple_element_t<0, test::backends>;
+    if (std::is_same_v<A, B>) return;  // (one backend in this build: nothing to compare)
+    for (const esp_suite& s : suites_of<B>()) {
+      if (!A::supports(s)) continue;
       CAPTURE(to_string(s));
       const test::suite_keys k(s);
       for (bool esn : {false, true}) {
-        esp_sa<botan_backend> a(cfg(s, k, 3, esn));
-        esp_sa<ipsec_mb_backend> b(cfg(s, k, 3, esn)), b_in(cfg(s, k, 3, esn));
+        esp_sa<A> a(cfg(s, k, 3, esn));
+        esp_sa<B> b(cfg(s, k, 3, esn)), b_in(cfg(s, k, 3, esn));
         for (std::size_t n : {28, 61, 64, 1000, 1414}) {
           const std::array<std::uint8_t, 16> iv{9, 8, 7, 6, 5, 4, 3, static_cast<std::uint8_t>(n), 1, 2, 3, 4, 5, 6, 7, 8};
           const std::uint64_t seq = esn ? (std::uint64_t{7} << 32) + n : n;
@@ -310,7 +261,7 @@ TEST_SUITE("esp_sa") {
     }
   }
 
-  TEST_CASE("AES-XCBC-MAC-96 in intel-ipsec-mb matches RFC 3566 §4's test vectors") {
+  TEST_CASE_TEMPLATE("AES-XCBC-MAC-96 matches RFC 3566 §4's test vectors, in every backend that has it", B, ENCAP_BACKENDS) {
     // NULL encryption (RFC 2410) leaves the bytes alone, so the ICV is the MAC of the
     // whole packet before it: SPI .. payload is the RFC's message. Key 000102..0f.
     struct kat { std::size_t len; bool zeros; const char* mac96; };
@@ -322,7 +273,8 @@ TEST_SUITE("esp_sa") {
     for (std::size_t i = 0; i < 16; ++i) key[i] = static_cast<std::uint8_t>(i);
     const esp_suite s{cipher_id::null, integ_id::aes_xcbc_96};
     REQUIRE(s.valid());
-    ipsec_mb_backend b(s, {{}, key});
+    if (!B::supports(s)) return;  // Botan has no AES-XCBC-MAC
+    B b(s, {{}, key});
     for (const kat& c : cases) {
       CAPTURE(c.len);
       std::vector<std::uint8_t> pkt(c.len + 12);
@@ -335,9 +287,9 @@ TEST_SUITE("esp_sa") {
       CHECK(b.open(v) == errc::esp_bad_icv);
     }
   }
-#endif
 
-  TEST_CASE("ESN: the high half travels in the ICV only, and crosses 2^32 transparently") {
+  TEST_CASE_TEMPLATE("ESN: the high half travels in the ICV only, and crosses 2^32 transparently", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     for (const esp_suite s : {aes128_gcm_16::value, aes256_cbc_hmac_sha1_96::value, chacha20_poly1305::value}) {
       CAPTURE(to_string(s));
       const test::suite_keys k(s);
@@ -360,7 +312,8 @@ TEST_SUITE("esp_sa") {
     }
   }
 
-  TEST_CASE("setup refuses wrong key sizes, invalid and legacy suites") {
+  TEST_CASE_TEMPLATE("setup refuses wrong key sizes, invalid and legacy suites", B, ENCAP_BACKENDS) {
+    using sa_t = esp_sa<B>;
     const esp_suite s = aes128_gcm_16::value;
     const test::suite_keys k(s);
     std::vector<std::uint8_t> short_key(k.enc.begin(), k.enc.end() - 1);

@@ -6,13 +6,11 @@
 //
 // MANIFEST: one case a line, space-separated:
 //   spi suite mode(tunnel|transport) esn(0|1) natt(0|1) seq(64-bit) enc_key_hex auth_key_hex|- inner_hex
-#include <encap/crypto/botan.hpp>
-#ifdef ENCAP_HAVE_IPSEC_MB
-#include <encap/crypto/ipsec_mb.hpp>
-#endif
 #include <encap/encap.hpp>
 #include <encap/endpoint.hpp>
 #include <encap/pcap.hpp>
+
+#include "../support/backends.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -174,10 +172,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string backend = argc == 5 ? argv[4] : "botan";
-  if (backend == "botan") return run<botan_backend>(argv);
-#ifdef ENCAP_HAVE_IPSEC_MB
-  if (backend == "ipsec_mb") return run<ipsec_mb_backend>(argv);
-#endif
+  int status = 2;
+  if (test::with_backend(backend, [&]<class B>() { status = run<B>(argv); })) return status;
   std::fprintf(stderr, "interop: backend '%s' not built\n", backend.c_str());
   return 2;
 }

@@ -1,10 +1,37 @@
-// Test support: every crypto backend this build has, for TEST_CASE_TEMPLATE.
+// Test support: every crypto backend this build has, as a type list. The list is generated
+// by tests/CMakeLists.txt from the backends it built (one row each), so a test written
+// as TEST_CASE_TEMPLATE(..., B, ENCAP_BACKENDS) runs on each, and adding a backend adds
+// no #ifdef here or in a test.
 #pragma once
 
-#include <encap/crypto/botan.hpp>
-#ifdef ENCAP_HAVE_IPSEC_MB
-#include <encap/crypto/ipsec_mb.hpp>
-#define ENCAP_BACKENDS encap::botan_backend, encap::ipsec_mb_backend
-#else
-#define ENCAP_BACKENDS encap::botan_backend
-#endif
+#include <string_view>
+#include <tuple>
+
+#include "encap_test_backends.hpp"
+
+#define ENCAP_BACKENDS ENCAP_TEST_BACKEND_LIST
+
+namespace encap::test {
+
+using backends = std::tuple<ENCAP_TEST_BACKEND_LIST>;
+
+// Calls f.template operator()<B>() for each backend B, in order.
+template <class F>
+void for_each_backend(F&& f) {
+  [&]<class... B>(std::tuple<B...>*) { (f.template operator()<B>(), ...); }(static_cast<backends*>(nullptr));
+}
+
+// Calls f.template operator()<B>() for the backend named `name` (B::name); false if none is.
+template <class F>
+bool with_backend(std::string_view name, F&& f) {
+  bool found = false;
+  for_each_backend([&]<class B>() {
+    if (!found && B::name == name) {
+      found = true;
+      f.template operator()<B>();
+    }
+  });
+  return found;
+}
+
+}  // namespace encap::test
