@@ -92,6 +92,11 @@ struct inner_headers {
 // ---- raw baselines: each library used directly, the most efficient way we know -----------
 
 struct botan_raw {
+#if BOTAN_VERSION_MAJOR >= 3
+  static constexpr Botan::Cipher_Dir encryption = Botan::Cipher_Dir::Encryption, decryption = Botan::Cipher_Dir::Decryption;
+#else
+  static constexpr Botan::Cipher_Dir encryption = Botan::ENCRYPTION, decryption = Botan::DECRYPTION;
+#endif
   esp_suite s;
   std::unique_ptr<Botan::AEAD_Mode> enc, dec;
   std::unique_ptr<Botan::Cipher_Mode> cbc_enc, cbc_dec;
@@ -103,16 +108,16 @@ struct botan_raw {
     const std::string aes = "AES-" + std::to_string(s.c().key_size * 8);
     if (s.c().aead) {
       const std::string algo = s.c().mode == cipher_mode::chacha20_poly1305 ? "ChaCha20Poly1305" : aes + "/GCM(" + std::to_string(s.c().icv_size) + ")";
-      enc = Botan::AEAD_Mode::create_or_throw(algo, Botan::ENCRYPTION);
-      dec = Botan::AEAD_Mode::create_or_throw(algo, Botan::DECRYPTION);
+      enc = Botan::AEAD_Mode::create_or_throw(algo, encryption);
+      dec = Botan::AEAD_Mode::create_or_throw(algo, decryption);
       enc->set_key(k.encryption.data(), s.c().key_size);
       dec->set_key(k.encryption.data(), s.c().key_size);
       gran = enc->update_granularity();
       tail.reserve(256);
     } else {
       if (s.c().mode == cipher_mode::cbc) {
-        cbc_enc = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", Botan::ENCRYPTION);
-        cbc_dec = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", Botan::DECRYPTION);
+        cbc_enc = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", encryption);
+        cbc_dec = Botan::Cipher_Mode::create_or_throw(aes + "/CBC/NoPadding", decryption);
         cbc_enc->set_key(k.encryption.data(), s.c().key_size);
         cbc_dec->set_key(k.encryption.data(), s.c().key_size);
       }

@@ -1,13 +1,13 @@
 # A minimal static Botan 3 from a local source tarball (../shared/third_party in CI),
 # built once into <build>/botan3 at configure time and put on CMAKE_PREFIX_PATH, so that
 # encap_find_botan() finds it as a user's installed Botan 3 would be found. Only the
-# modules the backend uses, with their x86 fast paths (AES-NI/VAES, CLMUL, SHA-NI, AVX2/
-# AVX-512 ChaCha); no locking allocator, so Botan's secure_vector goes through calloc,
+# modules the backend uses (and encap-bench's raw ChaCha20-Poly1305 baseline), with their
+# x86 fast paths (AES-NI/VAES, CLMUL, SHA-NI, AVX2/AVX-512 ChaCha); no locking allocator, so Botan's secure_vector goes through calloc,
 # where the tests' allocation counters see it. Nothing is downloaded.
 function(encap_botan3_from_source tarball)
   set(root ${PROJECT_BINARY_DIR}/botan3)
   set(prefix ${root}/install)
-  set(modules aes aes_ni aes_vaes aes_vperm gcm ghash_cpu ghash_vperm ctr cbc chacha chacha_simd32 chacha_avx2
+  set(modules aes aes_ni aes_vaes aes_vperm gcm ghash_cpu ghash_vperm ctr cbc chacha chacha20poly1305 chacha_simd32 chacha_avx2
               chacha_avx512 poly1305 hmac md5 sha1 sha1_sse2 sha1_x86 sha2_32 sha2_32_x86 sha2_32_bmi2 sha2_64
               sha2_64_bmi2 cmac)
   string(REPLACE ";" "," modules "${modules}")

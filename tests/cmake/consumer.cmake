@@ -9,8 +9,10 @@ endif()
 if(NOT EXISTS ${WORK_DIR}/prefix/include/encap/encap.hpp)
   message(FATAL_ERROR "headers not installed")
 endif()
+# (BOTAN_PREFIX: where this build found its Botan, for a Botan outside the system paths,
+# as a user points CMAKE_PREFIX_PATH at theirs)
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build
-                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX} "-DCOMPONENTS=${COMPONENTS}"
+                        "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix;${BOTAN_PREFIX}" -DCMAKE_CXX_COMPILER=${CXX} "-DCOMPONENTS=${COMPONENTS}"
                 RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "consumer configure failed: ${rc}")
@@ -29,11 +31,15 @@ endforeach()
 if(rc OR NOT out MATCHES "1414")
   message(FATAL_ERROR "consumer run failed (${rc}): ${out}")
 endif()
+# encapConfig.cmake found the Botan this build was made with (Botan 3 before Botan 2)
+if(BOTAN_MAJOR AND NOT out MATCHES "botan: round trip ok \\(Botan ${BOTAN_MAJOR}\\)")
+  message(FATAL_ERROR "consumer: expected the Botan ${BOTAN_MAJOR} backend: ${out}")
+endif()
 message(STATUS "consumer: ${out}")
 
 # The same program with add_subdirectory(encap) instead of find_package.
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build-subdir
-                        -DCMAKE_CXX_COMPILER=${CXX} "-DCOMPONENTS=${COMPONENTS}" -DENCAP_SUBDIR=${SOURCE_DIR}
+                        "-DCMAKE_PREFIX_PATH=${BOTAN_PREFIX}" -DCMAKE_CXX_COMPILER=${CXX} "-DCOMPONENTS=${COMPONENTS}" -DENCAP_SUBDIR=${SOURCE_DIR}
                 RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "add_subdirectory consumer configure failed: ${rc}")

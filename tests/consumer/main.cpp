@@ -35,7 +35,7 @@ bool round_trip() {
 int main() {
   std::printf("%zu\n", max_inner_size(gre_over_ipsec, 1500).value());
 #ifdef CONSUMER_BOTAN
-  std::printf("botan: round trip %s\n", round_trip<botan_backend>() ? "ok" : "FAILED");
+  std::printf("botan: round trip %s (Botan %d)\n", round_trip<botan_backend>() ? "ok" : "FAILED", botan_backend::botan_major);
 #endif
 #ifdef CONSUMER_IPSEC_MB
   std::printf("ipsec_mb: round trip %s\n", round_trip<ipsec_mb_backend>() ? "ok" : "FAILED");
