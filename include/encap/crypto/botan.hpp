@@ -1,6 +1,7 @@
 // encap/crypto/botan.hpp — the default crypto backend, on Botan 3 (3.7 and later) or Botan 2
 // (2.19, Debian 12's libbotan-2-dev), CMake target encap::botan: one header, public Botan
-// API only, the same bytes and errors on both. The only header that includes Botan, and
+// API only (Botan 2's includes GHASH; Botan 3 made it internal), the same bytes and errors
+// on both. The only header that includes Botan, and
 // the only place that catches exceptions (Botan may throw; the data path must not).
 //
 // Per packet: no allocation once the first packet has sized the reused tail buffer, no
@@ -8,8 +9,9 @@
 // needs the last partial block (< 64 bytes) and the tag in a vector, which is reused.
 //
 // Inbound, AES-GCM and AES-GMAC are verified before anything is decrypted: Botan's GCM
-// decryption decrypts as it hashes and throws on a bad tag, and GHASH itself is internal
-// to Botan 3 (gcm_tag below), so a forged packet costs one GHASH and leaves no plaintext.
+// decryption decrypts as it hashes and throws on a bad tag, so the tag is computed first
+// (gcm_tag below: with GHASH on Botan 2, through GCM encryption on Botan 3), and a forged
+// packet costs one GHASH and leaves no plaintext.
 // ChaCha20-Poly1305 is built from Botan's ChaCha and Poly1305 so that it too verifies
 // first (Botan's AEAD throws on a bad tag, which made forged packets 2-3x dearer than
 // good ones). AES-CCM is built here on the AES block cipher (Botan 2's CCM buffers and
@@ -33,6 +35,13 @@
 #include <vector>
 
 #include "esp_crypto.hpp"
+
+// Botan 2 still exports GHASH: one direct pass over the ciphertext is its fastest verify-first
+// GCM. Botan 3 makes it internal: see gcm_tag.
+#if BOTAN_VERSION_MAJOR < 3
+#include "detail/botan_ghash.hpp"
+#define ENCAP_BOTAN_HAS_GHASH 1
+#endif
 
 #if BOTAN_VERSION_MAJOR < 2 || (BOTAN_VERSION_MAJOR == 2 && BOTAN_VERSION_MINOR < 19)
 #error "encap's Botan backend needs Botan 2.19 or Botan 3"
@@ -143,7 +152,9 @@ class botan_backend {
 
   botan_backend(const botan_backend&) = delete;
   botan_backend& operator=(const botan_backend&) = delete;
+#ifndef ENCAP_BOTAN_HAS_GHASH
   ~botan_backend() { secure_wipe(h_x_.data(), sizeof h_x_); }  // multiples of H forge GCM tags
+#endif
 
   void make_iv(std::uint64_t seq, byte_span out) noexcept {
     if (out.empty()) return;
@@ -315,13 +326,20 @@ class botan_backend {
   // GCM wants by a value that only depends on the lengths. gcm_lengths_h holds H * x^j for
   // the bit positions a length can reach, so the difference times H is a few XORs.
   void gcm_setup(const std::uint8_t* key, std::size_t len, const std::string& aes) {
+    block_ = Botan::BlockCipher::create_or_throw(aes);
+    block_->set_key(key, len);
+    gcm_ctr_ = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes + ",4)");
+    gcm_ctr_->set_key(key, len);
+    std::array<std::uint8_t, 16> h{};
+    block_->encrypt(h.data());
+#ifdef ENCAP_BOTAN_HAS_GHASH
+    ghash_ = std::make_unique<Botan::GHASH>();
+    ghash_->set_key(h.data(), h.size());
+    secure_wipe(h.data(), h.size());
+#else
     tag_aead_ = Botan::AEAD_Mode::create_or_throw(aes + "/GCM(16)", encryption);
     tag_aead_->set_key(key, len);
     tail_.reserve(256 + 64);
-    block_ = Botan::BlockCipher::create_or_throw(aes);
-    block_->set_key(key, len);
-    std::array<std::uint8_t, 16> h{};
-    block_->encrypt(h.data());
     std::uint64_t hi = load_be64(h.data()), lo = load_be64(h.data() + 8);
     secure_wipe(h.data(), h.size());
     for (std::size_t j = 0; j < 128; ++j) {  // H * x^j (SP 800-38D Algorithm 1's right shift)
@@ -332,10 +350,46 @@ class botan_backend {
       hi = (hi >> 1) ^ reduce;
     }
     hi = lo = 0;
-    gcm_ctr_ = Botan::StreamCipher::create_or_throw("CTR-BE(" + aes + ",4)");
-    gcm_ctr_->set_key(key, len);
+#endif
   }
 
+#ifdef ENCAP_BOTAN_HAS_GHASH
+  // The GCM tag of an ESP packet (RFC 4106 §5: A = SPI || Seq, or SPI || Seq high || Seq
+  // low with ESN): GHASH over A and the ciphertext, xor E(J0).
+  void gcm_tag(const esp_packet_view& v, std::uint8_t* out) { ghash_tag(v, out, false); }
+  void gmac_tag(const esp_packet_view& v, std::uint8_t* out) { ghash_tag(v, out, true); }
+
+  // gmac: RFC 4543 §3.3-3.5, everything from the SPI to the trailer is AAD and nothing is
+  // encrypted; with ESN the AAD is SPI || Seq hi || Seq lo || IV || ..., fed as one 16-byte
+  // block and the rest in place.
+  void ghash_tag(const esp_packet_view& v, std::uint8_t* out, bool gmac) {
+    std::array<std::uint8_t, 16> j0{};
+    esp_nonce({salt_.data(), salt_len_}, v, j0);
+    store_be32(&j0[12], 1);
+    block_->encrypt(j0.data());
+    std::array<std::uint8_t, 12> aad{};
+    const std::size_t aad_len = esp_aad(v, aad);
+    if (!gmac) {
+      ghash_->set_associated_data(aad.data(), aad_len);
+      ghash_->start(j0.data(), j0.size());
+      ghash_->update(v.body(), v.body_size());
+    } else {
+      ghash_->set_associated_data(nullptr, 0);
+      ghash_->start(j0.data(), j0.size());
+      if (v.esn) {
+        std::array<std::uint8_t, 16> first{};
+        std::memcpy(first.data(), aad.data(), 12);
+        std::memcpy(first.data() + 12, v.iv(), 4);
+        ghash_->update_associated_data(first.data(), first.size());
+        ghash_->update_associated_data(v.iv() + 4, v.iv_size - 4 + v.body_size());
+      } else {
+        ghash_->update_associated_data(v.packet.data(), 8 + v.iv_size + v.body_size());
+      }
+    }
+    ghash_->final(out, 16);
+  }
+
+#else
   // A length field of GCM's last block (bits, big-endian) reaches bit 22 at most: 8 *
   // (16 + 65535 + ...) < 2^20, kept with margin.
   static constexpr std::size_t length_bits = 24;
@@ -401,6 +455,8 @@ class botan_backend {
     tag_aead_->finish(tail_, 0);
     std::memcpy(out, tail_.data(), 16);
   }
+
+#endif
 
   // CCM (RFC 3610) as RFC 4309 uses it: nonce = salt(3) || IV(8), L = 4, AAD = SPI || Seq.
   void ccm_crypt(const esp_packet_view& v) {
@@ -475,10 +531,14 @@ class botan_backend {
   std::unique_ptr<Botan::StreamCipher> ctr_;
   std::unique_ptr<Botan::MessageAuthenticationCode> mac_;
   std::unique_ptr<Botan::BlockCipher> iv_cipher_, block_;
+  std::unique_ptr<Botan::StreamCipher> gcm_ctr_;
+#ifdef ENCAP_BOTAN_HAS_GHASH
+  std::unique_ptr<Botan::GHASH> ghash_;
+#else
   std::unique_ptr<Botan::AEAD_Mode> tag_aead_;  // GCM(16) encryption of empty messages: GHASH's public face
   std::array<std::array<std::uint64_t, 2>, 2 * length_bits> h_x_{};
-  std::unique_ptr<Botan::StreamCipher> gcm_ctr_;
   std::vector<std::uint8_t> gmac_esn_;
+#endif
   Botan::secure_vector<std::uint8_t> tail_;
 };
 
