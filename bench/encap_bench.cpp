@@ -32,12 +32,15 @@
 #include <botan/aead.h>
 #include <botan/cipher_mode.h>
 #include <botan/mac.h>
+#include <botan/version.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <new>
 #include <string>
@@ -596,9 +599,32 @@ void bm_calc(benchmark::State& st, int which) {
   st.counters["calls"] = benchmark::Counter(static_cast<double>(st.iterations()), benchmark::Counter::kIsRate);
 }
 
+// The CPU features the ciphers' speed depends on, from /proc/cpuinfo: ipsec-mb and Botan pick
+// their AES-GCM code by them (VAES + VPCLMULQDQ with AVX-512, else AVX2, else AES-NI).
+std::string cpu_flags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line.substr(line.find(':') + 1));
+    std::string w, out;
+    for (std::string_view want : {"aes", "pclmulqdq", "avx2", "avx512f", "avx512bw", "vaes", "vpclmulqdq", "sha_ni"}) {
+      words.clear();
+      words.seekg(0);
+      bool has = false;
+      while (words >> w) has |= w == want;
+      out += std::string(out.empty() ? "" : " ") + (has ? "" : "-") + std::string(want);
+    }
+    return out;
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  benchmark::AddCustomContext("cpu_flags", cpu_flags());  // "-avx512f": absent
+  benchmark::AddCustomContext("botan_version", Botan::short_version_string());
   register_backend<botan_backend>("botan");
 #ifdef ENCAP_HAVE_IPSEC_MB
   register_backend<ipsec_mb_backend>("ipsec_mb");
