@@ -56,16 +56,17 @@ TEST_SUITE("runtime_endpoint") {
     run_shape<B>(outer4 / ipv4{}, std::string(outer4_spec) + "/ipv4", nullptr, {.mtu = 576});
   }
 
-  TEST_CASE("the comparison sees a one-byte difference: a TTL on encap, a GRE key on decap") {
+  TEST_CASE_TEMPLATE("the comparison sees a one-byte difference: a TTL on encap, a GRE key on decap", B,
+                     ENCAP_BACKENDS) {
     constexpr esp_suite gcm = aes_256_gcm_16::value;
     const auto ttl = parse_spec("ipv4(src=100.1.1.1,dst=100.3.3.3,ttl=63)/esp(aes-256-gcm-16)/ipv4(src=172.16.0.1,dst=172.16.0.2,ttl=255)/gre");
-    twins<botan_backend, std::remove_const_t<decltype(outer4 / esp<tunnel, aes_256_gcm_16>{} / delivery4 / gre{})>> a(
+    twins<B, std::remove_const_t<decltype(outer4 / esp<tunnel, aes_256_gcm_16>{} / delivery4 / gre{})>> a(
         outer4 / esp<tunnel, aes_256_gcm_16>{} / delivery4 / gre{}, ttl.value(), &gcm, {});
     CHECK(a.encap(test::inner_ipv4(100), 1).size() == 180);  // 20 + 8 + 8 + (100 + 20 + 4 + 2, aligned to 4: 128) + 16
     CHECK(a.mismatches == 1);
     CHECK(a.first.find("encap bytes") == 0);
     const auto key = parse_spec("ipv4(src=100.1.1.1,dst=100.3.3.3)/gre(key=8)/ipv4");
-    twins<botan_backend, std::remove_const_t<decltype(outer4 / gre<gre_opt::key>{7} / ipv4{})>> b(outer4 / gre<gre_opt::key>{7} / ipv4{},
+    twins<B, std::remove_const_t<decltype(outer4 / gre<gre_opt::key>{7} / ipv4{})>> b(outer4 / gre<gre_opt::key>{7} / ipv4{},
                                                                                                key.value(), nullptr, {});
     const bytes pkt = b.encap(test::inner_ipv4(64), 1);
     INFO(b.first);
@@ -161,20 +162,20 @@ TEST_SUITE("runtime_endpoint") {
     CHECK(a.outbound() == &a_new);
   }
 
-  TEST_CASE("construction refuses what the data path cannot drive, with a sentence") {
+  TEST_CASE_TEMPLATE("construction refuses what the data path cannot drive, with a sentence", B, ENCAP_BACKENDS) {
     const auto vx = parse_spec("ipv4/udp/vxlan/eth").value();
-    CHECK_THROWS_WITH_AS(runtime_endpoint<botan_backend>(vx, {}), doctest::Contains("data_path_layer"), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(runtime_endpoint<B>(vx, {}), doctest::Contains("data_path_layer"), std::invalid_argument);
     // the sizing-only layers of the layer table, and IPv4 options (the endpoint writes 20-byte headers)
     for (const char* text : {"ipv4/ah(sha1)/ipv4", "ipv4/tcp/esp(aes-256-gcm-16)/ipv4", "ipv4/esp(aes-256-gcm-16)/iptfs/ipv4",
                              "ipv6/srh(2)/esp(aes-256-gcm-16)/ipv6", "ipv4/udp/gtpu/ipv4"})
-      CHECK_THROWS_WITH_AS(runtime_endpoint<botan_backend>(parse_spec(text).value(), {}), doctest::Contains("sizing-only"),
+      CHECK_THROWS_WITH_AS(runtime_endpoint<B>(parse_spec(text).value(), {}), doctest::Contains("sizing-only"),
                            std::invalid_argument);
-    CHECK_THROWS_WITH_AS(runtime_endpoint<botan_backend>(parse_spec("ipv4(options=8)/esp(aes-256-gcm-16)/ipv4").value(), {}),
+    CHECK_THROWS_WITH_AS(runtime_endpoint<B>(parse_spec("ipv4(options=8)/esp(aes-256-gcm-16)/ipv4").value(), {}),
                          doctest::Contains("IPv4 options are sizing-only"), std::invalid_argument);
     const test::suite_keys k(aes_256_cbc_hmac_sha1_96::value);
-    esp_sa<botan_backend> cbc({.spi = 0x3333, .suite = aes_256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
+    esp_sa<B> cbc({.spi = 0x3333, .suite = aes_256_cbc_hmac_sha1_96::value, .keys = {k.enc, k.auth}});
     const auto gcm = parse_spec("ipv4/esp(aes-256-gcm-16)/ipv4").value();
-    CHECK_THROWS_AS(runtime_endpoint<botan_backend>(gcm, {}, &cbc), std::invalid_argument);
+    CHECK_THROWS_AS(runtime_endpoint<B>(gcm, {}, &cbc), std::invalid_argument);
   }
 
   TEST_CASE_TEMPLATE("NAT-T: a packet from a new address and port opens (the SA is found by SPI) and says where it came from", B,
