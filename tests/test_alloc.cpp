@@ -59,14 +59,6 @@ using namespace encap;
 
 namespace {
 
-template <class B>
-std::vector<esp_suite> suites_of() {
-  std::vector<esp_suite> out;
-  for (const auto& s : all_suites)
-    if (B::supports(s)) out.push_back(s);
-  return out;
-}
-
 void* volatile sink = nullptr;  // an allocation whose pointer escapes here is not elided
 
 esp_sa_config cfg(const esp_suite& s, const test::suite_keys& k, std::uint32_t spi = 0x1001, bool esn = false) {
@@ -99,7 +91,7 @@ TEST_SUITE("alloc") {
   }
 
   TEST_CASE_TEMPLATE("no heap allocation per packet: 10,000 encap/decap round trips per suite", B, ENCAP_BACKENDS) {
-    for (const esp_suite& s : suites_of<B>()) {
+    for (const esp_suite& s : test::suites_of<B>()) {
       CAPTURE(to_string(s));
       const test::suite_keys k(s);
       esp_sa<B> out(cfg(s, k, 7, true)), in(cfg(s, k, 7, true));
@@ -194,7 +186,7 @@ TEST_SUITE("alloc") {
   // must never reach for a forged packet)
   TEST_CASE_TEMPLATE("no heap allocation and no exception on forged packets: a flipped ICV bit, 10,000 times per suite", B,
                      ENCAP_BACKENDS) {
-    for (const esp_suite& s : suites_of<B>()) {
+    for (const esp_suite& s : test::suites_of<B>()) {
       if (s.icv_size() == 0) continue;  // nothing to forge against (integrity "none")
       CAPTURE(to_string(s));
       const test::suite_keys k(s);

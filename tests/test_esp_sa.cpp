@@ -20,14 +20,6 @@ using namespace encap;
 
 namespace {
 
-template <class B>
-std::vector<esp_suite> suites_of() {
-  std::vector<esp_suite> out;
-  for (const auto& s : all_suites)
-    if (B::supports(s)) out.push_back(s);
-  return out;
-}
-
 esp_sa_config cfg(const esp_suite& s, const test::suite_keys& k, std::uint32_t spi = 0x1001, bool esn = false,
                   bool legacy = true) {
   return {.spi = spi, .suite = s, .keys = {k.enc, k.auth}, .esn = esn, .allow_legacy = legacy};
@@ -47,7 +39,7 @@ struct packet {
 
 TEST_SUITE("esp_sa") {
   TEST_CASE_TEMPLATE("every suite a backend provides round-trips, with and without ESN, at sizes 28..1500", B, ENCAP_BACKENDS) {
-    for (const esp_suite& s : suites_of<B>()) {
+    for (const esp_suite& s : test::suites_of<B>()) {
       CAPTURE(to_string(s));
       const test::suite_keys k(s);
       for (bool esn : {false, true}) {
@@ -236,7 +228,7 @@ TEST_SUITE("esp_sa") {
                      ENCAP_BACKENDS) {
     using A = std::tuple_element_t<0, test::backends>;
     if (std::is_same_v<A, B>) return;  // (one backend in this build: nothing to compare)
-    for (const esp_suite& s : suites_of<B>()) {
+    for (const esp_suite& s : test::suites_of<B>()) {
       if (!A::supports(s)) continue;
       CAPTURE(to_string(s));
       const test::suite_keys k(s);

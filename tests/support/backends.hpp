@@ -4,8 +4,11 @@
 // no #ifdef here or in a test.
 #pragma once
 
+#include <encap/crypto/suites.hpp>
+
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "encap_test_backends.hpp"
 
@@ -32,6 +35,15 @@ bool with_backend(std::string_view name, F&& f) {
     }
   });
   return found;
+}
+
+// Every suite backend B provides.
+template <class B>
+std::vector<esp_suite> suites_of() {
+  std::vector<esp_suite> out;
+  for (const auto& s : all_suites)
+    if (B::supports(s)) out.push_back(s);
+  return out;
 }
 
 }  // namespace encap::test
