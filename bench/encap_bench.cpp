@@ -559,8 +559,11 @@ void register_backend(const std::string& backend) {
 #endif
 }
 
-// One SPI lookup in a table of n SAs: O(1) means the time does not grow with n.
-void bm_sa_find(benchmark::State& st, std::size_t n) {
+// One lookup in a table of n SAs, as the run-time endpoint's decap does it (SPI and the
+// packet's source): O(1) means the time does not grow with n. bound: every SPI has an SA
+// bound to peer 192.0.2.1:4500 and an unbound one (2n SAs), and the lookups come from
+// that peer.
+void bm_sa_find(benchmark::State& st, std::size_t n, bool bound) {
   const auto ek = key(36, 1);
   sa_table<botan_backend> t;
   std::vector<std::uint32_t> spis;
@@ -568,13 +571,15 @@ void bm_sa_find(benchmark::State& st, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     do { x = x * 1664525u + 1013904223u; } while (x < 256 || t.find(x));  // random SPIs, as IKE daemons pick them
     t.add({.spi = x, .suite = aes256_gcm_16::value, .keys = {ek, {}}});
+    if (bound) t.add({.spi = x, .suite = aes256_gcm_16::value, .keys = {ek, {}}}, sa_peer::parse("192.0.2.1", 4500));
     spis.push_back(x);
   }
   std::vector<std::uint32_t> order(4096);
   for (auto& o : order) { x = x * 1664525u + 1013904223u; o = spis[x % n]; }
+  const std::uint8_t source[4] = {192, 0, 2, 1};
   std::size_t k = 0;
   for (auto _ : st) {
-    auto* sa = t.find(order[k++ & 4095]);
+    auto* sa = t.find(order[k++ & 4095], source, false, 4500);
     benchmark::DoNotOptimize(sa);
   }
   st.counters["lookups"] = benchmark::Counter(static_cast<double>(st.iterations()), benchmark::Counter::kIsRate);
@@ -629,7 +634,10 @@ int main(int argc, char** argv) {
 #ifdef ENCAP_HAVE_IPSEC_MB
   register_backend<ipsec_mb_backend>("ipsec_mb");
 #endif
-  for (std::size_t n : {1, 100, 10000}) benchmark::RegisterBenchmark(("sa_table/find/" + std::to_string(n)).c_str(), bm_sa_find, n);
+  for (std::size_t n : {1, 100, 10000}) {
+    benchmark::RegisterBenchmark(("sa_table/find/" + std::to_string(n)).c_str(), bm_sa_find, n, false);
+    benchmark::RegisterBenchmark(("sa_table/find-bound/" + std::to_string(n)).c_str(), bm_sa_find, n, true);
+  }
   benchmark::RegisterBenchmark("calc/max_inner_size/reference", bm_calc, 0);
   benchmark::RegisterBenchmark("calc/wire_size/reference", bm_calc, 1);
   benchmark::RegisterBenchmark("calc/required_mtu/reference", bm_calc, 2);

@@ -210,5 +210,112 @@ TEST_SUITE("runtime_endpoint") {
       CHECK(r.value().outer_source_port == (rebound ? 61001 : 4500));
     }
   }
-}
+  TEST_CASE_TEMPLATE("SA table bound to peers: one SPI, three SAs; each opens only its own peer's packets, the unbound one the rest", B,
+                     ENCAP_BACKENDS) {
+    // Manual keying can give two peers the same inbound SPI (each writes its own `ip xfrm
+    // state` line); binding each SA to its peer's address and NAT-T port keeps them apart
+    // (RFC 4301 §4.1: SPI plus addresses; RFC 3948 §2.2: the port). Three senders with
+    // their own keys, all on SPI 0x5151: peer 1 at 192.0.2.1:4500, peer 2 at 192.0.2.1:61001
+    // (the same address: a second host behind one NAT), and anyone else (unbound).
+    constexpr esp_suite s = aes_128_gcm_16::value;
+    const test::suite_keys k1(s, 1), k2(s, 2), k3(s, 3);
+    const auto spec_from = [](const char* src) {
+      return parse_spec(std::string("ipv4(src=") + src + ",dst=198.51.100.7)/udp(4500)/esp(aes-128-gcm-16)/ipv4").value();
+    };
+    const auto rx_spec = parse_spec("ipv4(src=198.51.100.7,dst=192.0.2.1)/udp(4500)/esp(aes-128-gcm-16)/ipv4").value();
+    sa_table<B> in;
+    esp_sa<B>& sa1 = in.add({.spi = 0x5151, .suite = s, .keys = {k1.enc, k1.auth}}, sa_peer::parse("192.0.2.1", 4500));
+    esp_sa<B>& sa2 = in.add({.spi = 0x5151, .suite = s, .keys = {k2.enc, k2.auth}}, sa_peer::parse("192.0.2.1", 61001));
+    esp_sa<B>& sa3 = in.add({.spi = 0x5151, .suite = s, .keys = {k3.enc, k3.auth}});
+    CHECK_THROWS_AS(in.add({.spi = 0x5151, .suite = s, .keys = {k3.enc, k3.auth}}), std::invalid_argument);  // a second unbound
+    CHECK_THROWS_AS(in.add({.spi = 0x5151, .suite = s, .keys = {k1.enc, k1.auth}}, sa_peer::parse("192.0.2.1", 4500)),
+                    std::invalid_argument);  // the same peer twice
+    CHECK(in.size() == 3);
+    CHECK(in.peer_of(sa2) == sa_peer::parse("192.0.2.1", 61001));
+    CHECK_FALSE(in.peer_of(sa3).has_value());
+    runtime_endpoint<B> rx(rx_spec, {}, nullptr, &in);
 
+    // One packet from `src`:`sport` sealed with `keys`; its decap result and which SA's
+    // window moved.
+    const auto send = [&](const test::suite_keys& keys, const char* src, std::uint16_t sport, std::uint64_t seq = 1) {
+      esp_sa<B> out({.spi = 0x5151, .suite = s, .keys = {keys.enc, keys.auth}});
+      REQUIRE(out.set_next_seq(seq) == errc::ok);
+      runtime_endpoint<B> tx(spec_from(src), {}, &out, nullptr);
+      bytes buf(tx.headroom() + 100 + tx.tailroom());
+      test::write_inner_ipv4(buf.data() + tx.headroom(), 100);
+      frame f(buf, tx.headroom(), 100);
+      REQUIRE(tx.encap(f));
+      bytes pkt(f.data().begin(), f.data().end());
+      store_be16(&pkt[20], sport);  // (UDP checksum 0 over IPv4: RFC 3948 §2.1)
+      const bytes sent = pkt;
+      frame g(pkt, 0, pkt.size());
+      const auto r = rx.decap(g);
+      if (!r && r.error() == errc::esp_unknown_spi) CHECK(pkt == sent);  // no SA: nothing is touched
+      return r;
+    };
+    const auto top = [](const esp_sa<B>& sa) { return sa.window().top(); };
+
+    CHECK(send(k1, "192.0.2.1", 4500));   // peer 1's SA
+    CHECK(top(sa1) == 1);
+    CHECK(send(k2, "192.0.2.1", 61001));  // peer 2's SA, same address, other port
+    CHECK(top(sa2) == 1);
+    CHECK(send(k3, "203.0.113.9", 4500));  // anyone else: the unbound SA
+    CHECK(top(sa3) == 1);
+    // peer 1's key from peer 2's port reaches peer 2's SA and fails its ICV: a bound SA
+    // never opens another peer's packets, and the SA it reached is untouched
+    const auto wrong = send(k1, "192.0.2.1", 61001, 2);  // (a new number: past the replay check)
+    CHECK(wrong.error() == errc::esp_bad_icv);
+    CHECK(top(sa2) == 1);
+    CHECK(top(sa1) == 1);
+
+    // without the unbound SA, a stranger finds nothing: esp_unknown_spi, nothing touched
+    REQUIRE(in.erase(0x5151));
+    CHECK(in.size() == 2);
+    const auto stranger = send(k3, "203.0.113.9", 4500);
+    CHECK(stranger.error() == errc::esp_unknown_spi);
+    CHECK(top(sa1) == 1);
+    CHECK(top(sa2) == 1);
+    // erasing one peer's SA leaves the other's reachable
+    REQUIRE(in.erase(0x5151, sa_peer::parse("192.0.2.1", 4500)));
+    CHECK_FALSE(in.erase(0x5151, sa_peer::parse("192.0.2.1", 4500)));
+    CHECK(send(k2, "192.0.2.1", 61001, 3));
+    CHECK(top(sa2) == 3);
+    CHECK(send(k1, "192.0.2.1", 4500, 4).error() == errc::esp_unknown_spi);
+    CHECK(in.find(0x5151) == &sa2);  // by SPI alone: the bound one that is left
+
+    // an IPv6 peer and port 0 (any port)
+    const auto v6 = sa_peer::parse("2001:db8::1");
+    REQUIRE(v6);
+    CHECK(v6->ipv6);
+    const std::array<std::uint8_t, 16> a6{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    CHECK(v6->matches(a6.data(), true, 12345));
+    CHECK_FALSE(v6->matches(a6.data(), false, 12345));
+    CHECK_FALSE(sa_peer::parse("192.0.2.256").has_value());
+  }
+
+  TEST_CASE_TEMPLATE("SA table with bindings: 10,000 SAs, half bound, stay O(1) and survive erase", B, ENCAP_BACKENDS) {
+    const esp_suite s = aes_256_gcm_16::value;
+    const test::suite_keys k(s);
+    sa_table<B> t;
+    const std::uint8_t peer_a[4] = {192, 0, 2, 1}, peer_b[4] = {192, 0, 2, 2};
+    for (std::uint32_t i = 0; i < 5000; ++i) {
+      t.add({.spi = 0x1000 + i, .suite = s, .keys = {k.enc, k.auth}}, sa_peer::parse("192.0.2.1", 4500));
+      t.add({.spi = 0x1000 + i, .suite = s, .keys = {k.enc, k.auth}});
+    }
+    std::size_t right = 0;
+    for (std::uint32_t i = 0; i < 5000; ++i) {
+      const esp_sa<B>* bound = t.find(0x1000 + i, peer_a, false, 4500);
+      const esp_sa<B>* other = t.find(0x1000 + i, peer_b, false, 4500);
+      right += bound && other && bound != other && t.peer_of(*bound) && !t.peer_of(*other);
+    }
+    CHECK(right == 5000);
+    for (std::uint32_t i = 0; i < 5000; i += 2) REQUIRE(t.erase(0x1000 + i, sa_peer::parse("192.0.2.1", 4500)));
+    right = 0;
+    for (std::uint32_t i = 0; i < 5000; ++i) {
+      const esp_sa<B>* got = t.find(0x1000 + i, peer_a, false, 4500);
+      right += got && (t.peer_of(*got).has_value() == (i % 2 == 1));
+    }
+    CHECK(right == 5000);
+    CHECK(t.size() == 7500);
+  }
+}

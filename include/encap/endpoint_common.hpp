@@ -39,7 +39,8 @@ struct decap_info {
   // source port (0 without UDP). With NAT-T, an authenticated packet from a new address
   // or port is how a NAT's new mapping shows (RFC 3948 §2.2, RFC 7296 §2.23): the
   // embedder (its IKE daemon) decides whether to send there; the SA is found by SPI alone
-  // (RFC 4301 §4.1), so it opens either way.
+  // (RFC 4301 §4.1), so it opens either way, unless the run-time endpoint's table binds
+  // the SA to a peer (sa_table.hpp).
   const std::uint8_t* outer_source = nullptr;
   bool outer_ipv6 = false;
   std::uint16_t outer_source_port = 0;

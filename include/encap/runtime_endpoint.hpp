@@ -128,7 +128,8 @@ class runtime_endpoint {
     return f.data();
   }
 
-  // As endpoint::decap; the ESP layer's SA is found in the table by SPI.
+  // As endpoint::decap; the ESP layer's SA is found in the table by SPI (and by the
+  // sending peer, for SAs the table binds to one).
   result<decap_info> decap(frame& f) noexcept {
     decap_walk c{};
     pending p{};
@@ -286,7 +287,7 @@ class runtime_endpoint {
         case layer_kind::esp: {
           if (!in_) return errc::esp_unknown_spi;
           if (f.size() < esp_header_size) return errc::truncated;
-          p.sa = in_->find(load_be32(f.begin()));
+          p.sa = in_->find(load_be32(f.begin()), c.outer_source, c.outer_ipv6, c.outer_source_port);
           if (!p.sa) return errc::esp_unknown_spi;
           const auto r = p.sa->decap_check(f);
           if (!r) return r.error();
