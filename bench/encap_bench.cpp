@@ -40,6 +40,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 #include <memory>
 #include <new>
@@ -612,14 +614,10 @@ std::string cpu_flags() {
   while (std::getline(in, line)) {
     if (line.rfind("flags", 0) != 0) continue;
     std::istringstream words(line.substr(line.find(':') + 1));
-    std::string w, out;
-    for (std::string_view want : {"aes", "pclmulqdq", "avx2", "avx512f", "avx512bw", "vaes", "vpclmulqdq", "sha_ni"}) {
-      words.clear();
-      words.seekg(0);
-      bool has = false;
-      while (words >> w) has |= w == want;
-      out += std::string(out.empty() ? "" : " ") + (has ? "" : "-") + std::string(want);
-    }
+    const std::set<std::string> has{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    std::string out;
+    for (const char* want : {"aes", "pclmulqdq", "avx2", "avx512f", "avx512bw", "vaes", "vpclmulqdq", "sha_ni"})
+      out += std::string(out.empty() ? "" : " ") + (has.count(want) ? "" : "-") + want;
     return out;
   }
   return "unknown";

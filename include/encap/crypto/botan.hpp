@@ -343,8 +343,8 @@ class botan_backend {
     std::uint64_t hi = load_be64(h.data()), lo = load_be64(h.data() + 8);
     secure_wipe(h.data(), h.size());
     for (std::size_t j = 0; j < 128; ++j) {  // H * x^j (SP 800-38D Algorithm 1's right shift)
-      if (j >= 64 - length_bits && j < 64) store_h(h_x_[j - (64 - length_bits)], hi, lo);
-      if (j >= 128 - length_bits) store_h(h_x_[length_bits + j - (128 - length_bits)], hi, lo);
+      if (j >= 64 - length_bits && j < 64) h_x_[j - (64 - length_bits)] = {hi, lo};
+      if (j >= 128 - length_bits) h_x_[length_bits + j - (128 - length_bits)] = {hi, lo};
       const std::uint64_t reduce = (0 - (lo & 1)) & 0xE100000000000000ull;  // constant time in H
       lo = (lo >> 1) | (hi << 63);
       hi = (hi >> 1) ^ reduce;
@@ -393,7 +393,6 @@ class botan_backend {
   // A length field of GCM's last block (bits, big-endian) reaches bit 22 at most: 8 *
   // (16 + 65535 + ...) < 2^20, kept with margin.
   static constexpr std::size_t length_bits = 24;
-  static void store_h(std::array<std::uint64_t, 2>& out, std::uint64_t hi, std::uint64_t lo) noexcept { out = {hi, lo}; }
 
   // XORs (a || b) * H into tag, a and b being the two 64-bit halves of a GCM length block:
   // bit k of a is x^(63-k), bit k of b is x^(127-k). The lengths are public: branching on
