@@ -12,13 +12,18 @@
 //   tun = encap0
 //   stack = ipv4(src=192.0.2.2,dst=192.0.2.1)/udp(4500)/esp(aes256gcm16)/ipv4
 //   underlay-mtu = 1500
+//   peer-check = yes        # optional: inbound SAs open only their peer's packets
 //   ip xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0xc2000001 aead rfc4106(gcm(aes)) 0x... 128 replay-oseq 41
 //   ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0xc1000001 aead rfc4106(gcm(aes)) 0x... 128
 //
 // An SA whose src is the stack's outer source is outbound (the last such line is the one
 // used); one whose dst is that address is inbound. `replay-oseq N` continues an SA taken
 // over from another implementation at sequence number N + 1; `replay-seq N` treats N and
-// below as received. IPv4 underlay (raw sockets); Linux only; needs CAP_NET_ADMIN and
+// below as received. With `peer-check = yes` an inbound SA is bound to its line's src
+// address and, with `encap espinudp SPORT ...`, that UDP source port (RFC 4301 §4.1,
+// RFC 3948 §2.2): two peers may then use the same SPI, and a packet from anywhere else
+// finds no SA. Without it (the default, as the kernel does) the SPI alone names the SA,
+// so a peer behind a NAT that changes its port keeps working. IPv4 underlay (raw sockets); Linux only; needs CAP_NET_ADMIN and
 // CAP_NET_RAW.
 #include <encap/crypto/botan.hpp>
 #include <encap/encap.hpp>
@@ -67,6 +72,7 @@ void on_hup(int) { reload = 1; }
 struct config {
   std::string tun = "encap0", stack;
   std::size_t underlay_mtu = 1500;
+  bool peer_check = false;
   std::vector<sa_entry> sas;
 };
 
@@ -102,7 +108,9 @@ std::optional<config> read_config(const std::string& path, std::string& error) {
     if (k == "tun") c.tun = v;
     else if (k == "stack") c.stack = v;
     else if (k == "underlay-mtu") c.underlay_mtu = std::strtoul(v.c_str(), nullptr, 10);
-    else { error = at({first, k.size(), "unknown key '" + k + "'; valid: tun, stack, underlay-mtu"}); return std::nullopt; }
+    else if (k == "peer-check" && (v == "yes" || v == "no")) c.peer_check = v == "yes";
+    else if (k == "peer-check") { error = at({line.find(v, eq), v.size(), "peer-check is 'yes' or 'no'"}); return std::nullopt; }
+    else { error = at({first, k.size(), "unknown key '" + k + "'; valid: tun, stack, underlay-mtu, peer-check"}); return std::nullopt; }
   }
   if (c.stack.empty()) { error = path + ": no 'stack = ...'"; return std::nullopt; }
   return c;
@@ -125,41 +133,51 @@ std::string addr4(const std::array<std::uint8_t, 4>& a) {
 // line is unchanged are kept as they are (state and all).
 struct sa_state {
   sa_table<backend> inbound{64};
-  std::map<std::uint32_t, sa_entry> in_lines;
+  using in_key = std::pair<std::uint32_t, std::string>;  // SPI, and the peer when bound ("" otherwise)
+  std::map<in_key, sa_entry> in_lines;
   std::unique_ptr<esp_sa<backend>> outbound;
   std::optional<sa_entry> out_line;
   std::vector<std::unique_ptr<esp_sa<backend>>> retired;  // outbound SAs replaced by a rekey (kept: a burst may hold one)
 };
 
 bool same(const sa_entry& a, const sa_entry& b) {
-  return a.spi == b.spi && a.suite == b.suite && a.encryption_key == b.encryption_key && a.integrity_key == b.integrity_key &&
+  return a.spi == b.spi && a.src == b.src && a.encap_sport == b.encap_sport && a.suite == b.suite && a.encryption_key == b.encryption_key && a.integrity_key == b.integrity_key &&
          a.esn == b.esn && a.replay_window == b.replay_window;
+}
+
+// The peer an inbound SA is bound to with peer-check: the line's src and UDP source port.
+std::optional<sa_peer> peer_of(const sa_entry& e, bool peer_check) {
+  if (!peer_check) return std::nullopt;
+  auto p = sa_peer::parse(e.src, e.encap_sport.value_or(0));
+  if (!p) die("an SA's src '" + e.src + "' is not an address");
+  return p;
 }
 
 void apply(sa_state& st, runtime_endpoint<backend>& ep, const config& c, const std::string& local, bool verbose) {
   std::optional<sa_entry> out;
-  std::map<std::uint32_t, sa_entry> in;
+  std::map<sa_state::in_key, sa_entry> in;
   for (const auto& e : c.sas) {
     if (e.src == local) out = e;
-    else if (e.dst == local) in[e.spi] = e;
+    else if (e.dst == local) in[{e.spi, c.peer_check ? e.src + ":" + std::to_string(e.encap_sport.value_or(0)) : ""}] = e;
     else std::fprintf(stderr, "ipsec-tunnel: SA 0x%08x is neither from nor to %s: ignored\n", e.spi, local.c_str());
   }
   for (auto it = st.in_lines.begin(); it != st.in_lines.end();) {  // deleted or changed
     const auto n = in.find(it->first);
     if (n == in.end() || !same(n->second, it->second)) {
-      st.inbound.erase(it->first);
-      if (verbose) std::printf("ipsec-tunnel: inbound SA 0x%08x deleted\n", it->first);
+      st.inbound.erase(it->first.first, peer_of(it->second, c.peer_check));
+      if (verbose) std::printf("ipsec-tunnel: inbound SA 0x%08x deleted\n", it->first.first);
       it = st.in_lines.erase(it);
     } else {
       ++it;
     }
   }
-  for (const auto& [spi, e] : in) {
-    if (st.in_lines.count(spi)) continue;
-    auto& sa = st.inbound.add(e.config());
-    if (e.replay_seq && sa.restore_inbound(*e.replay_seq) != errc::ok) die("replay-seq out of range for SA " + std::to_string(spi));
-    st.in_lines[spi] = e;
-    std::printf("ipsec-tunnel: inbound SA 0x%08x %s\n", spi, to_string(e.suite).c_str());
+  for (const auto& [key, e] : in) {
+    if (st.in_lines.count(key)) continue;
+    auto& sa = st.inbound.add(e.config(), peer_of(e, c.peer_check));
+    if (e.replay_seq && sa.restore_inbound(*e.replay_seq) != errc::ok) die("replay-seq out of range for SA " + std::to_string(e.spi));
+    st.in_lines[key] = e;
+    std::printf("ipsec-tunnel: inbound SA 0x%08x %s%s\n", e.spi, to_string(e.suite).c_str(),
+                key.second.empty() ? "" : (" from " + key.second).c_str());
   }
   if (out && !(st.out_line && same(*st.out_line, *out))) {
     auto sa = std::make_unique<esp_sa<backend>>(out->config());
@@ -237,8 +255,9 @@ int main(int argc, char** argv) {
       reload = 0;
       auto next = read_config(path, error);
       if (!next) std::fprintf(stderr, "ipsec-tunnel: reload refused, the SAs stay as they were: %s\n", error.c_str());
-      else if (next->stack != cfg->stack || next->tun != cfg->tun || next->underlay_mtu != cfg->underlay_mtu)
-        std::fprintf(stderr, "ipsec-tunnel: reload changes only SA lines; restart for a new stack, TUN or MTU\n");
+      else if (next->stack != cfg->stack || next->tun != cfg->tun || next->underlay_mtu != cfg->underlay_mtu ||
+               next->peer_check != cfg->peer_check)
+        std::fprintf(stderr, "ipsec-tunnel: reload changes only SA lines; restart for a new stack, TUN, MTU or peer-check\n");
       else {
         try {
           apply(st, *ep, *next, addr4(local), true);

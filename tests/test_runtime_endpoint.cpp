@@ -56,6 +56,72 @@ TEST_SUITE("runtime_endpoint") {
     run_shape<B>(outer4 / ipv4{}, std::string(outer4_spec) + "/ipv4", nullptr, {.mtu = 576});
   }
 
+  TEST_CASE_TEMPLATE("bursts give what one call per packet gives, on unrolled shapes and through the per-layer loop", B,
+                     ENCAP_BACKENDS) {
+    const esp_suite s = aes_256_gcm_16::value;
+    const test::suite_keys k(s);
+    const esp_sa_config c{.spi = 0x2002, .suite = s, .keys = {k.enc, k.auth}};
+    const std::string n(to_string(s));
+    struct shape_case {
+      std::string text;
+      bool unrolled;
+    };
+    for (const auto& [text, unrolled] :
+         {shape_case{std::string(outer4_spec) + "/udp(4500)/esp(" + n + ")/ipv4", true},
+          shape_case{std::string(outer4_spec) + "/esp(" + n + ")/" + delivery4_spec + "/gre(seq)", true},
+          shape_case{std::string(outer6_spec) + "/esp(" + n + ",transport)/gre", true},
+          shape_case{std::string(outer4_spec) + "/esp(" + n + ")/" + outer6_spec + "/gre(key=9)/ipv4", false}}) {
+      INFO(text);
+      const auto spec = parse_spec(text).value();
+      esp_sa<B> out(c);
+      sa_table<B> one, many;
+      one.add(c);
+      many.add(c);
+      runtime_endpoint<B> tx(spec, {.mtu = 1500}, &out, nullptr), rx_one(spec, {.mtu = 1500}, nullptr, &one),
+          rx_many(spec, {.mtu = 1500}, nullptr, &many);
+      CHECK(rx_one.unrolled() == unrolled);
+      // 36 packets: more than one 32-packet chunk
+      constexpr std::size_t count = 36;
+      const std::size_t stride = tx.headroom() + 1500 + tx.tailroom();
+      std::vector<std::uint8_t> buf(count * stride);
+      std::vector<frame> frames(count);
+      std::vector<result<byte_span>> sent(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t len = 28 + i * 37;
+        test::write_inner_ipv4(buf.data() + i * stride + tx.headroom(), len, true, 0, static_cast<std::uint16_t>(i));
+        frames[i] = frame({buf.data() + i * stride, stride}, tx.headroom(), len);
+      }
+      REQUIRE(tx.encap_burst(frames, sent) == count);
+      std::vector<bytes> wire;
+      for (const auto& f : frames) wire.emplace_back(f.data().begin(), f.data().end());
+      // what goes wrong in a burst: a duplicate (a replay), a forged ICV, a truncation,
+      // a stranger's SPI, and a forged packet whose sequence number a later genuine one uses
+      wire[4] = wire[2];
+      wire[7].back() ^= 1;
+      wire[9].resize(30);
+      wire[11][spec.rules[0].kind == layer_kind::ipv4 ? 20 + (text.find("udp") != std::string::npos ? 8 : 0) : 40] ^= 0x40;
+      wire[33] = wire[35];
+      wire[33].back() ^= 0x80;
+      std::vector<bytes> a = wire, b = wire;
+      std::vector<frame> fa(count);
+      std::vector<result<decap_info>> ra(count);
+      for (std::size_t i = 0; i < count; ++i) fa[i] = frame(a[i], 0, a[i].size());
+      const std::size_t ok = rx_many.decap_burst(fa, ra);
+      std::size_t ok_one = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        CAPTURE(i);
+        frame fb(b[i], 0, b[i].size());
+        const auto rb = rx_one.decap(fb);
+        ok_one += rb.has_value();
+        CHECK(ra[i].error() == rb.error());
+        CHECK(ra[i].detail == rb.detail);
+        if (rb) CHECK(std::equal(fa[i].data().begin(), fa[i].data().end(), fb.data().begin(), fb.data().end()));
+      }
+      CHECK(ok == ok_one);
+      CHECK(ok == count - 5);  // the duplicate, the forged ICV, the truncation, the stranger, the forged one
+    }
+  }
+
   TEST_CASE_TEMPLATE("the comparison sees a one-byte difference: a TTL on encap, a GRE key on decap", B,
                      ENCAP_BACKENDS) {
     constexpr esp_suite gcm = aes_256_gcm_16::value;

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "endpoint_common.hpp"
 #include "esp_sa.hpp"
@@ -33,6 +34,13 @@
 #include "wire/ipv6.hpp"
 #include "wire/udp.hpp"
 #include "wire/walk.hpp"
+
+// Inline every call in the function (GCC, Clang): a shape's unrolled decapsulation.
+#if defined(__GNUC__)
+#define ENCAP_FLATTEN [[gnu::flatten]]
+#else
+#define ENCAP_FLATTEN
+#endif
 
 namespace encap {
 inline namespace v0 {
@@ -84,6 +92,7 @@ class runtime_endpoint {
     check_outer_ = o.check == outer_check::addresses || (o.check == outer_check::automatic && esp_index_ == n);
     if (esp_index_ != n) esp_room_ = room_after(rules, o.mtu, esp_index_).value_or(0);
     if (esp_index_ != n) esp_rule_ = rules[esp_index_];
+    shape_ = find_shape(unrolled_shapes{});
     if (outbound && set_outbound(outbound) != errc::ok)
       throw std::invalid_argument("runtime_endpoint: the SA's suite or padding differs from the stack's ESP layer");
   }
@@ -93,6 +102,9 @@ class runtime_endpoint {
   std::size_t headroom() const noexcept { return headroom_; }
   std::size_t tailroom() const noexcept { return tailroom_; }
   std::size_t size() const noexcept { return size_; }
+  // Whether decapsulation runs one of the shapes unrolled at compile time (the common
+  // ones: IP or NAT-T ESP, GRE over ESP, plain GRE) rather than the per-layer loop.
+  bool unrolled() const noexcept { return shape_ != 0; }
   // A layer's values (addresses, ports, GRE key), e.g. to follow a NAT-mapped peer port.
   layer_values& values(std::size_t i) noexcept { return steps_[i].values; }
   const layer_values& values(std::size_t i) const noexcept { return steps_[i].values; }
@@ -119,7 +131,7 @@ class runtime_endpoint {
     const frame before = f;
     const std::uint16_t ip_id = ip_id_;
     const std::uint32_t gre_seq = gre_seq_;
-    if (const errc e = encap_layers(f, c, written_, nullptr); e != errc::ok) {
+    if (const errc e = encap_one_ ? (this->*encap_one_)(f, c) : encap_layers(f, c, written_, nullptr); e != errc::ok) {
       f = before;
       ip_id_ = ip_id;
       gre_seq_ = gre_seq;
@@ -133,7 +145,8 @@ class runtime_endpoint {
   result<decap_info> decap(frame& f) noexcept {
     decap_walk c{};
     pending p{};
-    if (const errc e = decap_layers(f, c, 0, nullptr, p); e != errc::ok) return result<decap_info>(e, c.layer);
+    const errc e = decap_one_ ? (this->*decap_one_)(f, c, p) : decap_layers(f, c, 0, nullptr, p);
+    if (e != errc::ok) return result<decap_info>(e, c.layer);
     return decap_inner_packet(f, c, size_);
   }
 
@@ -244,64 +257,168 @@ class runtime_endpoint {
   // prepare and leaves its view there; resumed with from = esp_index_.
   errc encap_layers(frame& f, encap_walk& c, std::size_t from, esp_packet_view* deferred) noexcept {
     for (std::size_t i = from; i-- > 0;) {
-      const step& s = steps_[i];
-      const std::uint8_t proto = s.next_is_packet ? (c.inner.version == 6 ? ip_proto::ipv6 : ip_proto::ipv4) : s.proto;
-      switch (s.kind) {
-        case layer_kind::ipv4: encap_ipv4(f, c, s.values.v4, proto, ++ip_id_, opt_.df); break;
-        case layer_kind::ipv6: encap_ipv6(f, c, s.values.v6, proto); break;
-        case layer_kind::udp: encap_udp(f, c, s.values.ports); break;
-        case layer_kind::gre:
-          encap_gre(f, s.gre, proto == ip_proto::ipv6, s.values.gre_key, has(s.gre, gre_opt::seq) ? gre_seq_++ : 0);
-          break;
-        case layer_kind::esp: {
-          if (!out_) return errc::esp_unknown_spi;
-          if (deferred) {
-            const auto r = out_->encap_prepare(f, proto, esp_room_);
-            if (r) *deferred = r.value();
-            return r.error();
-          }
-          if (const errc e = out_->encap(f, proto, esp_room_).error(); e != errc::ok) return e;
-          break;
-        }
+      errc e = errc::ok;
+      switch (steps_[i].kind) {
+        case layer_kind::ipv4: e = encap_step<layer_kind::ipv4>(f, c, i, deferred); break;
+        case layer_kind::ipv6: e = encap_step<layer_kind::ipv6>(f, c, i, deferred); break;
+        case layer_kind::udp: e = encap_step<layer_kind::udp>(f, c, i, deferred); break;
+        case layer_kind::gre: e = encap_step<layer_kind::gre>(f, c, i, deferred); break;
+        case layer_kind::esp: e = encap_step<layer_kind::esp>(f, c, i, deferred); break;
         default: return errc::no_such_layer;  // (refused by the constructor)
       }
+      if (e != errc::ok || (deferred && steps_[i].kind == layer_kind::esp)) return e;
+    }
+    return errc::ok;
+  }
+
+  // Layer i, whose kind is K. ESP stops after its prepare in a burst (the caller sees `deferred`).
+  template <layer_kind K>
+  errc encap_step(frame& f, encap_walk& c, std::size_t i, esp_packet_view* deferred) noexcept {
+    const step& s = steps_[i];
+    const std::uint8_t proto = s.next_is_packet ? (c.inner.version == 6 ? ip_proto::ipv6 : ip_proto::ipv4) : s.proto;
+    if constexpr (K == layer_kind::ipv4) {
+      encap_ipv4(f, c, s.values.v4, proto, ++ip_id_, opt_.df);
+    } else if constexpr (K == layer_kind::ipv6) {
+      encap_ipv6(f, c, s.values.v6, proto);
+    } else if constexpr (K == layer_kind::udp) {
+      encap_udp(f, c, s.values.ports);
+    } else if constexpr (K == layer_kind::gre) {
+      encap_gre(f, s.gre, proto == ip_proto::ipv6, s.values.gre_key, has(s.gre, gre_opt::seq) ? gre_seq_++ : 0);
+    } else {
+      static_assert(K == layer_kind::esp);
+      if (!out_) return errc::esp_unknown_spi;
+      if (deferred) {
+        const auto r = out_->encap_prepare(f, proto, esp_room_);
+        if (r) *deferred = r.value();
+        return r.error();
+      }
+      return out_->encap(f, proto, esp_room_).error();
     }
     return errc::ok;
   }
 
   // Opens layers from `from` on, outermost first, in one pass (ESP included: after its
   // ICV passes the walk goes on with the layer inside it). With `deferred` (a burst),
-  // stops after ESP's checks and leaves the SA and packet in `p`.
+  // stops after ESP's checks and leaves the SA and packet in `p`. Common shapes run
+  // unrolled (decap_shape); the others through this loop.
   errc decap_layers(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
+    if (shape_ != 0) return decap_unrolled(f, c, from, deferred, p, unrolled_shapes{});
     for (std::size_t i = from; i < written_; ++i) {
-      const step& s = steps_[i];
-      c.layer = static_cast<std::uint32_t>(i);
       errc e = errc::ok;
-      switch (s.kind) {
-        case layer_kind::ipv4: e = decap_ipv4(f, c, s.next, check_outer_ ? &s.values.v4 : nullptr); break;
-        case layer_kind::ipv6: e = decap_ipv6(f, c, s.next, check_outer_ ? &s.values.v6 : nullptr); break;
-        case layer_kind::udp: e = decap_udp(f, c, check_outer_ ? &s.values.ports : nullptr, s.next.proto == ip_proto::esp && !s.next.inner); break;
-        case layer_kind::gre:
-          e = decap_gre(f, c, s.next, has(s.gre, gre_opt::key) ? std::optional<std::uint32_t>(s.values.gre_key) : std::nullopt);
-          break;
-        case layer_kind::esp: {
-          if (!in_) return errc::esp_unknown_spi;
-          if (f.size() < esp_header_size) return errc::truncated;
-          p.sa = in_->find(load_be32(f.begin()), c.outer_source, c.outer_ipv6, c.outer_source_port);
-          if (!p.sa) return errc::esp_unknown_spi;
-          const auto r = p.sa->decap_check(f);
-          if (!r) return r.error();
-          p.in = r.value();
-          if (deferred) return errc::ok;  // a burst: opened with the others, then esp_resume
-          p.sa->open({&p.in.view, 1}, {&e, 1});
-          if (e == errc::ok) e = esp_finish(f, c, p);
-          break;
-        }
-        default: return errc::no_such_layer;
+      switch (steps_[i].kind) {
+        case layer_kind::ipv4: e = decap_step<layer_kind::ipv4>(f, c, i, deferred, p); break;
+        case layer_kind::ipv6: e = decap_step<layer_kind::ipv6>(f, c, i, deferred, p); break;
+        case layer_kind::udp: e = decap_step<layer_kind::udp>(f, c, i, deferred, p); break;
+        case layer_kind::gre: e = decap_step<layer_kind::gre>(f, c, i, deferred, p); break;
+        case layer_kind::esp: e = decap_step<layer_kind::esp>(f, c, i, deferred, p); break;
+        default: return errc::no_such_layer;  // (refused by the constructor)
       }
-      if (e != errc::ok) return e;
+      if (e != errc::ok || (deferred && steps_[i].kind == layer_kind::esp)) return e;
     }
     return errc::ok;
+  }
+
+  // Layer i, whose kind is K. ESP stops here in a burst (the caller sees `deferred`).
+  template <layer_kind K>
+  errc decap_step(frame& f, decap_walk& c, std::size_t i, pending* deferred, pending& p) noexcept {
+    const step& s = steps_[i];
+    c.layer = static_cast<std::uint32_t>(i);
+    if constexpr (K == layer_kind::ipv4) {
+      return decap_ipv4(f, c, s.next, check_outer_ ? &s.values.v4 : nullptr);
+    } else if constexpr (K == layer_kind::ipv6) {
+      return decap_ipv6(f, c, s.next, check_outer_ ? &s.values.v6 : nullptr);
+    } else if constexpr (K == layer_kind::udp) {
+      return decap_udp(f, c, check_outer_ ? &s.values.ports : nullptr, s.next.proto == ip_proto::esp && !s.next.inner);
+    } else if constexpr (K == layer_kind::gre) {
+      return decap_gre(f, c, s.next, has(s.gre, gre_opt::key) ? std::optional<std::uint32_t>(s.values.gre_key) : std::nullopt);
+    } else {
+      static_assert(K == layer_kind::esp);
+      if (!in_) return errc::esp_unknown_spi;
+      if (f.size() < esp_header_size) return errc::truncated;
+      p.sa = in_->find(load_be32(f.begin()), c.outer_source, c.outer_ipv6, c.outer_source_port);
+      if (!p.sa) return errc::esp_unknown_spi;
+      const auto r = p.sa->decap_check(f);
+      if (!r) return r.error();
+      p.in = r.value();
+      if (deferred) return errc::ok;  // a burst: opened with the others, then esp_resume
+      errc e = errc::ok;
+      p.sa->open({&p.in.view, 1}, {&e, 1});
+      if (e == errc::ok) e = esp_finish(f, c, p);
+      return e;
+    }
+  }
+
+  // ---- shapes unrolled at compile time ----------------------------------------------------
+  // The layers an endpoint writes, outermost first (the inner packet's own IP header is not
+  // one of them). The same decap_step calls as the loop, without its per-layer dispatch:
+  // a run-time stack of one of these shapes costs what the typed endpoint's does.
+  template <layer_kind... K> struct shape {};
+  template <class... S> struct shape_list {};
+  using lk = layer_kind;
+  using unrolled_shapes = shape_list<
+      shape<lk::ipv4, lk::esp>, shape<lk::ipv6, lk::esp>,                                  // tunnel or transport
+      shape<lk::ipv4, lk::udp, lk::esp>, shape<lk::ipv6, lk::udp, lk::esp>,                  // NAT-T (RFC 3948)
+      shape<lk::ipv4, lk::esp, lk::gre>, shape<lk::ipv6, lk::esp, lk::gre>,                  // GRE over transport ESP
+      shape<lk::ipv4, lk::esp, lk::ipv4, lk::gre>, shape<lk::ipv6, lk::esp, lk::ipv6, lk::gre>,  // GRE over tunnel ESP
+      shape<lk::ipv4, lk::udp, lk::esp, lk::ipv4, lk::gre>,
+      shape<lk::ipv4, lk::gre>, shape<lk::ipv6, lk::gre>>;                                 // plain GRE
+
+  // 1 + the index of the shape the stack has in unrolled_shapes; 0: none (the loop).
+  template <layer_kind... K>
+  bool is_shape(shape<K...>) const noexcept {
+    if (written_ != sizeof...(K)) return false;
+    std::size_t i = 0;
+    return ((steps_[i++].kind == K) && ...);
+  }
+  template <class... S>
+  std::uint8_t find_shape(shape_list<S...>) noexcept {
+    std::uint8_t at = 0, found = 0;
+    ((++at, found = found ? found : is_shape(S{}) ? (decap_one_ = decap_one_of(S{}), encap_one_ = encap_one_of(S{}), at) : 0), ...);
+    return found;
+  }
+  template <layer_kind... K>
+  static auto decap_one_of(shape<K...>) noexcept { return &runtime_endpoint::decap_one<K...>; }
+  template <layer_kind... K>
+  static auto encap_one_of(shape<K...>) noexcept { return &runtime_endpoint::encap_one<K...>; }
+
+  // One packet of a shape, innermost layer first, every step inlined.
+  template <layer_kind... K>
+  ENCAP_FLATTEN errc encap_one(frame& f, encap_walk& c) noexcept {
+    constexpr layer_kind kinds[] = {K...};
+    errc e = errc::ok;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      constexpr std::size_t n = sizeof...(K);
+      (void)((e = encap_step<kinds[n - 1 - I]>(f, c, n - 1 - I, nullptr), e == errc::ok) && ...);
+    }(std::make_index_sequence<sizeof...(K)>{});
+    return e;
+  }
+
+  // One packet of a shape: every step inlined into one function, `from` and `deferred` constants.
+  template <layer_kind... K>
+  ENCAP_FLATTEN errc decap_one(frame& f, decap_walk& c, pending& p) noexcept {
+    return decap_shape_from<0, K...>(f, c, 0, nullptr, p);
+  }
+
+  template <class... S>
+  errc decap_unrolled(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p, shape_list<S...>) noexcept {
+    errc e = errc::ok;
+    std::uint8_t at = 0;
+    (void)((++at == shape_ && (e = decap_shape(f, c, from, deferred, p, S{}), true)) || ...);
+    return e;
+  }
+  template <layer_kind... K>
+  errc decap_shape(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p, shape<K...>) noexcept {
+    return decap_shape_from<0, K...>(f, c, from, deferred, p);
+  }
+  template <std::size_t I, layer_kind K, layer_kind... Rest>
+  errc decap_shape_from(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
+    if (I >= from) {
+      if (const errc e = decap_step<K>(f, c, I, deferred, p); e != errc::ok) return e;
+      if constexpr (K == layer_kind::esp)
+        if (deferred) return errc::ok;
+    }
+    if constexpr (sizeof...(Rest) > 0) return decap_shape_from<I + 1, Rest...>(f, c, from, deferred, p);
+    else return errc::ok;
   }
 
   // The ESP layer after its ICV passed: padding, window, next header.
@@ -328,6 +445,9 @@ class runtime_endpoint {
   std::uint8_t inner_version_ = 0;
   std::size_t headroom_ = 0, tailroom_ = 0, max_inner_ = 0, esp_room_ = unlimited;
   bool check_outer_ = false;
+  std::uint8_t shape_ = 0;  // the stack's unrolled shape: 1 + its index in unrolled_shapes; 0: none
+  errc (runtime_endpoint::*decap_one_)(frame&, decap_walk&, pending&) noexcept = nullptr;  // its decap_one
+  errc (runtime_endpoint::*encap_one_)(frame&, encap_walk&) noexcept = nullptr;               // its encap_one
   std::uint16_t ip_id_ = 0;
   std::uint32_t gre_seq_ = 0;
 };

@@ -394,15 +394,21 @@ def passive_and_active(tool, tunnel, work, proposal, tag, results):
         suite_spec = proposal  # the spec grammar takes strongSwan's names
         conf = os.path.join(work, f"tunnel-{proposal}.conf")
         with open(conf, "w") as f:
-            f.write(f"tun = encap0\nstack = ipv4(src={B_OUT},dst={A_OUT})/udp(4500)/esp({suite_spec})/ipv4\nunderlay-mtu = 1500\n")
+            # peer-check: the inbound SAs are bound to strongSwan's address and port 4500
+            f.write(f"tun = encap0\nstack = ipv4(src={B_OUT},dst={A_OUT})/udp(4500)/esp({suite_spec})/ipv4\nunderlay-mtu = 1500\n"
+                    "peer-check = yes\n")
             f.write("\n".join(lines) + "\n")
         time.sleep(0.3)  # the TUN of the killed charon goes with it
         log = open(os.path.join(work, f"tunnel-{proposal}.log"), "w")
         tp = subprocess.Popen(["ip", "netns", "exec", lab.ns["B"], tunnel, conf], stdout=log, stderr=subprocess.STDOUT)
         for _ in range(50):
-            if "encap0" in lab.nsx("B", "ip link show", check=False):
+            if "encap0" in lab.nsx("B", "ip link show", check=False) or tp.poll() is not None:
                 break
             time.sleep(0.1)
+        if tp.poll() is not None:  # the tunnel refused its configuration: say why
+            log.close()
+            results.append((proposal, "active", False, "ipsec-tunnel exited: " + open(log.name).read()))
+            return
         lab.nsx("B", f"ip route replace {A_IN}/32 dev encap0 src {B_IN}")
         for _ in range(10):  # the tunnel is up when one ping passes
             if ping(lab, "A", A_IN, B_IN, 1)[0]:
@@ -424,7 +430,9 @@ def passive_and_active(tool, tunnel, work, proposal, tag, results):
         log.close()
         tail = open(os.path.join(work, f"tunnel-{proposal}.log")).read()
         reloaded = "inbound SA 0x0000beef" in tail and "stopped after 1 reloads" in tail and "deleted" not in tail
-        ok_active = ok3 and ok4 and ok5 and ok6 and reloaded
+        bound = f"inbound SA 0x{spi_out} " in tail and f"from {A_OUT}:4500" in tail
+        ok_active = ok3 and ok4 and ok5 and ok6 and reloaded and bound
+        m6 += f"; inbound SAs bound to {A_OUT}:4500 (peer-check)" if bound else "; inbound SAs NOT bound to the peer"
         m6 += "; SIGHUP added an SA, the others kept their state" if reloaded else "; SIGHUP reload NOT as expected"
         results.append((proposal, "active", ok_active,
                         f"strongSwan -> encap ping {m3}; encap -> strongSwan ping {m4}; 4 MiB strongSwan -> encap: {m5}; "
