@@ -43,7 +43,7 @@ struct esp_sa_config {
 };
 
 template <esp_backend Backend>
-class esp_sa {
+class alignas(64) esp_sa {
  public:
   explicit esp_sa(const esp_sa_config& c)
       : spi_(checked(c).spi), suite_(c.suite), esn_(c.esn), authenticated_(c.suite.authenticated()), padding_(c.padding),

@@ -335,15 +335,19 @@ class runtime_endpoint {
       static_assert(K == layer_kind::esp);
       if (!in_) return errc::esp_unknown_spi;
       if (f.size() < esp_header_size) return errc::truncated;
-      p.sa = in_->find(load_be32(f.begin()), c.outer_source, c.outer_ipv6, c.outer_source_port);
-      if (!p.sa) return errc::esp_unknown_spi;
-      const auto r = p.sa->decap_check(f);
+      esp_sa<Backend>* const sa = in_->find(load_be32(f.begin()), c.outer_source, c.outer_ipv6, c.outer_source_port);
+      if (!sa) return errc::esp_unknown_spi;
+      const auto r = sa->decap_check(f);
       if (!r) return r.error();
-      p.in = r.value();
-      if (deferred) return errc::ok;  // a burst: opened with the others, then esp_resume
+      if (deferred) {  // a burst: opened with the others, then esp_resume
+        p = {sa, r.value()};
+        return errc::ok;
+      }
+      // (used where it is: a copy of the packet's view, read back at once, would stall
+      // on store forwarding)
       errc e = errc::ok;
-      p.sa->open({&p.in.view, 1}, {&e, 1});
-      if (e == errc::ok) e = esp_finish(f, c, p);
+      sa->open({&r.value().view, 1}, {&e, 1});
+      if (e == errc::ok) e = esp_finish(f, c, sa, r.value());
       return e;
     }
   }
@@ -422,16 +426,16 @@ class runtime_endpoint {
   }
 
   // The ESP layer after its ICV passed: padding, window, next header.
-  errc esp_finish(frame& f, decap_walk& c, pending& p) noexcept {
-    const auto r = p.sa->decap_finish(f, p.in);
+  errc esp_finish(frame& f, decap_walk& c, esp_sa<Backend>* sa, const typename esp_sa<Backend>::inbound& in) noexcept {
+    const auto r = sa->decap_finish(f, in);
     if (!r) return r.error();
-    return decap_esp_next(c, steps_[esp_index_].next, r.value(), p.sa->authenticated());
+    return decap_esp_next(c, steps_[esp_index_].next, r.value(), sa->authenticated());
   }
 
   // A burst's packet after its ICV passed: the ESP layer, then the layers inside.
   errc esp_resume(frame& f, decap_walk& c, pending& p) noexcept {
     c.layer = static_cast<std::uint32_t>(esp_index_);
-    if (const errc e = esp_finish(f, c, p); e != errc::ok) return e;
+    if (const errc e = esp_finish(f, c, p.sa, p.in); e != errc::ok) return e;
     return decap_layers(f, c, esp_index_ + 1, nullptr, p);
   }
 
