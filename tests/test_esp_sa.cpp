@@ -139,6 +139,21 @@ TEST_SUITE("esp_sa") {
     }
   }
 
+  TEST_CASE_TEMPLATE("interleaves(): bursts take the multi-buffer path only where the backend interleaves packets", B,
+                     ENCAP_BACKENDS) {
+    // intel-ipsec-mb: the job API (CBC/CTR/CCM + MAC) interleaves, the AEADs' direct API
+    // does not; Botan never does (its bursts are a loop)
+    const bool ipsec_mb = B::name == "ipsec_mb";
+    for (const auto& [s, expected] : {std::pair{aes_256_cbc_hmac_sha1_96::value, ipsec_mb}, std::pair{aes128_ccm_16::value, ipsec_mb},
+                                      std::pair{aes_256_gcm_16::value, false}, std::pair{chacha20_poly1305::value, false}}) {
+      if (!B::supports(s)) continue;
+      CAPTURE(to_string(s));
+      const test::suite_keys k(s);
+      const esp_sa<B> sa({.spi = 7, .suite = s, .keys = {k.enc, k.auth}});
+      CHECK(sa.interleaves() == expected);
+    }
+  }
+
   TEST_CASE_TEMPLATE("padding is 1, 2, 3, ... and the ciphertext is aligned (RFC 4303 §2.4)", B, ENCAP_BACKENDS) {
     using sa_t = esp_sa<B>;
     const esp_suite s = aes256_cbc_hmac_sha1_96::value;

@@ -159,6 +159,12 @@ class alignas(64) esp_sa {
     return view(f.data(), static_cast<std::uint32_t>(seq >> 32));
   }
 
+  // Whether this SA's backend runs several packets faster than one at a time.
+  bool interleaves() const noexcept {
+    if constexpr (requires(const Backend& b) { { b.interleaves() } -> std::same_as<bool>; }) return crypto_.interleaves();
+    else return esp_burst_backend<Backend>;
+  }
+
   void seal(std::span<const esp_packet_view> v, std::span<errc> out) noexcept {
     if constexpr (esp_burst_backend<Backend>) {
       crypto_.seal_burst(v, out);

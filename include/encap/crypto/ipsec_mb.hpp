@@ -196,6 +196,10 @@ class ipsec_mb_backend {
     std::memcpy(out.data(), iv.data(), out.size() < 16 ? out.size() : 16);
   }
 
+  // Whether a burst of this SA's packets beats one call each: the job API's multi-buffer
+  // lanes do; the AEADs' direct API is one packet per call either way.
+  bool interleaves() const noexcept { return !direct_; }
+
   errc seal(const esp_packet_view& v) noexcept {
     errc r = errc::ok;
     seal_burst({&v, 1}, {&r, 1});
