@@ -66,11 +66,13 @@ TEST_SUITE("runtime_endpoint") {
       std::string text;
       bool unrolled;
     };
-    for (const auto& [text, unrolled] :
+    for (const shape_case& sc :
          {shape_case{std::string(outer4_spec) + "/udp(4500)/esp(" + n + ")/ipv4", true},
           shape_case{std::string(outer4_spec) + "/esp(" + n + ")/" + delivery4_spec + "/gre(seq)", true},
           shape_case{std::string(outer6_spec) + "/esp(" + n + ",transport)/gre", true},
           shape_case{std::string(outer4_spec) + "/esp(" + n + ")/" + outer6_spec + "/gre(key=9)/ipv4", false}}) {
+      const std::string& text = sc.text;  // (not a structured binding: Clang 14 cannot capture one in INFO)
+      const bool unrolled = sc.unrolled;
       INFO(text);
       const auto spec = parse_spec(text).value();
       esp_sa<B> out(c);
