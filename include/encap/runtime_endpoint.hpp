@@ -92,7 +92,7 @@ class runtime_endpoint {
     check_outer_ = o.check == outer_check::addresses || (o.check == outer_check::automatic && esp_index_ == n);
     if (esp_index_ != n) esp_room_ = room_after(rules, o.mtu, esp_index_).value_or(0);
     if (esp_index_ != n) esp_rule_ = rules[esp_index_];
-    shape_ = find_shape(unrolled_shapes{});
+    find_shape(unrolled_shapes{});
     if (outbound && set_outbound(outbound) != errc::ok)
       throw std::invalid_argument("runtime_endpoint: the SA's suite or padding differs from the stack's ESP layer");
   }
@@ -104,7 +104,7 @@ class runtime_endpoint {
   std::size_t size() const noexcept { return size_; }
   // Whether decapsulation runs one of the shapes unrolled at compile time (the common
   // ones: IP or NAT-T ESP, GRE over ESP, plain GRE) rather than the per-layer loop.
-  bool unrolled() const noexcept { return shape_ != 0; }
+  bool unrolled() const noexcept { return decap_one_ != nullptr; }
   // A layer's values (addresses, ports, GRE key), e.g. to follow a NAT-mapped peer port.
   layer_values& values(std::size_t i) noexcept { return steps_[i].values; }
   const layer_values& values(std::size_t i) const noexcept { return steps_[i].values; }
@@ -300,9 +300,9 @@ class runtime_endpoint {
   // Opens layers from `from` on, outermost first, in one pass (ESP included: after its
   // ICV passes the walk goes on with the layer inside it). With `deferred` (a burst),
   // stops after ESP's checks and leaves the SA and packet in `p`. Common shapes run
-  // unrolled (decap_shape); the others through this loop.
+  // unrolled (decap_shape_from); the others through this loop.
   errc decap_layers(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
-    if (shape_ != 0) return decap_unrolled(f, c, from, deferred, p, unrolled_shapes{});
+    if (decap_shape_) return (this->*decap_shape_)(f, c, from, deferred, p);
     for (std::size_t i = from; i < written_; ++i) {
       errc e = errc::ok;
       switch (steps_[i].kind) {
@@ -367,23 +367,21 @@ class runtime_endpoint {
       shape<lk::ipv4, lk::udp, lk::esp, lk::ipv4, lk::gre>,
       shape<lk::ipv4, lk::gre>, shape<lk::ipv6, lk::gre>>;                                 // plain GRE
 
-  // 1 + the index of the shape the stack has in unrolled_shapes; 0: none (the loop).
+  // Whether the stack's layers are this shape; if so, point the unrolled functions at it.
   template <layer_kind... K>
-  bool is_shape(shape<K...>) const noexcept {
+  bool take_shape(shape<K...>) noexcept {
     if (written_ != sizeof...(K)) return false;
     std::size_t i = 0;
-    return ((steps_[i++].kind == K) && ...);
+    if (!((steps_[i++].kind == K) && ...)) return false;
+    decap_one_ = &runtime_endpoint::decap_one<K...>;
+    decap_shape_ = &runtime_endpoint::decap_shape_from<0, K...>;
+    encap_one_ = &runtime_endpoint::encap_one<K...>;
+    return true;
   }
   template <class... S>
-  std::uint8_t find_shape(shape_list<S...>) noexcept {
-    std::uint8_t at = 0, found = 0;
-    ((++at, found = found ? found : is_shape(S{}) ? (decap_one_ = decap_one_of(S{}), encap_one_ = encap_one_of(S{}), at) : 0), ...);
-    return found;
+  void find_shape(shape_list<S...>) noexcept {
+    (void)(take_shape(S{}) || ...);  // the first that fits; none: the loop
   }
-  template <layer_kind... K>
-  static auto decap_one_of(shape<K...>) noexcept { return &runtime_endpoint::decap_one<K...>; }
-  template <layer_kind... K>
-  static auto encap_one_of(shape<K...>) noexcept { return &runtime_endpoint::encap_one<K...>; }
 
   // One packet of a shape, innermost layer first, every step inlined.
   template <layer_kind... K>
@@ -403,17 +401,7 @@ class runtime_endpoint {
     return decap_shape_from<0, K...>(f, c, 0, nullptr, p);
   }
 
-  template <class... S>
-  errc decap_unrolled(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p, shape_list<S...>) noexcept {
-    errc e = errc::ok;
-    std::uint8_t at = 0;
-    (void)((++at == shape_ && (e = decap_shape(f, c, from, deferred, p, S{}), true)) || ...);
-    return e;
-  }
-  template <layer_kind... K>
-  errc decap_shape(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p, shape<K...>) noexcept {
-    return decap_shape_from<0, K...>(f, c, from, deferred, p);
-  }
+  // Layers [from, end) of a shape, a burst's ESP stopping after its checks (decap_layers).
   template <std::size_t I, layer_kind K, layer_kind... Rest>
   errc decap_shape_from(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
     if (I >= from) {
@@ -449,9 +437,10 @@ class runtime_endpoint {
   std::uint8_t inner_version_ = 0;
   std::size_t headroom_ = 0, tailroom_ = 0, max_inner_ = 0, esp_room_ = unlimited;
   bool check_outer_ = false;
-  std::uint8_t shape_ = 0;  // the stack's unrolled shape: 1 + its index in unrolled_shapes; 0: none
-  errc (runtime_endpoint::*decap_one_)(frame&, decap_walk&, pending&) noexcept = nullptr;  // its decap_one
-  errc (runtime_endpoint::*encap_one_)(frame&, encap_walk&) noexcept = nullptr;               // its encap_one
+  // the stack's unrolled shape (nullptr: none, the per-layer loop)
+  errc (runtime_endpoint::*decap_one_)(frame&, decap_walk&, pending&) noexcept = nullptr;
+  errc (runtime_endpoint::*decap_shape_)(frame&, decap_walk&, std::size_t, pending*, pending&) noexcept = nullptr;
+  errc (runtime_endpoint::*encap_one_)(frame&, encap_walk&) noexcept = nullptr;
   std::uint16_t ip_id_ = 0;
   std::uint32_t gre_seq_ = 0;
 };
