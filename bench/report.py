@@ -15,10 +15,16 @@ import json
 import sys
 
 args = sys.argv[1:]
-svg_path = None
-if "--svg" in args:
-    svg_path = args[args.index("--svg") + 1]
-    args = args[:args.index("--svg")]
+def option(flag):
+    global args
+    if flag not in args:
+        return None
+    i = args.index(flag)
+    value = args[i + 1]
+    args = args[:i] + args[i + 2:]
+    return value
+svg_path = option("--svg")
+dpdk_svg_path = option("--dpdk-svg")
 runs = [json.load(open(a)) for a in args]
 run = runs[0]
 
@@ -41,6 +47,7 @@ def pps(name):
 ctx = run["context"]
 print(f"CPU: {ctx.get('cpu_model', '?')} ({ctx['num_cpus']} cores, {ctx['mhz_per_cpu']} MHz); "
       f"{ctx['date']}; library build {ctx.get('library_build_type', '?')}")
+print(f"cpu_flags: {ctx.get('cpu_flags', '?')}")
 print()
 backends = sorted({n.split("/")[0] for n in med if "/" in n and not n.startswith("calc")})
 suites = []
@@ -109,6 +116,90 @@ for k, v in ctx.items():
         print(f"\nPer-SA memory, {k.replace('_sa_bytes_', ' ')}: {v} bytes of heap (plus the esp_sa object itself)")
     if k == "ipsec_mb_thread_bytes":
         print(f"\nPer thread, shared by all its ipsec_mb SAs: {v} bytes (two job managers)")
+
+# ---- side by side: issue 11's goals, DPDK, two threads --------------------------------
+
+def goal_rows():
+    """(what, backend, suite, size, measured, goal) for the paired ratios the goals name."""
+    goals = {("ipsec_mb", "encap-vs-raw", "1414"): 0.95, ("ipsec_mb", "encap-vs-raw", "64"): 0.85,
+             ("ipsec_mb", "decap-vs-raw-open", "1414"): 0.92, ("ipsec_mb", "decap-vs-raw-open", "64"): 0.80,
+             ("botan", "encap-vs-raw", "1414"): 0.95, ("botan", "encap-vs-raw", "64"): 0.85}
+    at_1414_only = {"aes-256-cbc,hmac-sha1-96", "chacha20-poly1305"}  # ipsec-mb: the 1414-byte goals only
+    for (be, op, z), g in goals.items():
+        for s in ("aes-256-gcm-16", "aes-128-gcm-16", "aes-256-cbc,hmac-sha1-96", "chacha20-poly1305"):
+            if be == "ipsec_mb" and s in at_1414_only and z != "1414":
+                continue
+            if be == "botan" and s in at_1414_only:
+                continue
+            v = ratio(f"{be}/{op}/{s}/{z}")
+            if v:
+                yield op, be, s, z, v, g
+
+rows = list(goal_rows())
+if rows:
+    print("Goals (paired ratios, typed endpoint; the run-time one is this times runtime-vs-typed):")
+    print()
+    print("| ratio | backend | suite | size | measured | goal | |")
+    print("|---|---|---|---|---|---|---|")
+    for op, be, s, z, v, g in rows:
+        rt = ratio(f"{be}/runtime-vs-typed-{'encap' if op == 'encap-vs-raw' else 'decap'}/{s}/{z}")
+        rt_s = f" (run-time {v * rt:.2f})" if rt else ""
+        print(f"| {op} | {be} | {s} | {z} | {v:.2f}{rt_s} | {g:.2f} | {'met' if v >= g else 'not met'} |")
+    print()
+
+dpdk = sorted(n for n in med if n.startswith("encap-vs-dpdk/"))
+if dpdk:
+    print("encap (intel-ipsec-mb, typed endpoint) against DPDK librte_ipsec, same packets, same run; "
+          "ratio = DPDK time / encap time (above 1: encap is faster):")
+    print()
+    print("| direction | mode | burst | suite | size | DPDK ns/packet | encap ns/packet | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in dpdk:
+        _, d, mode, burst, s, z = n.split("/")
+        b = med[n]
+        print(f"| {d} | {mode} | {burst[5:]} | {s} | {z} | {b['dpdk_ns']:.0f} | {b['encap_ns']:.0f} | {b['ratio']:.2f} |")
+    print()
+
+threads = [n for n in med if "/threads-" in n and n.endswith("threads:1")]
+if threads:
+    print("| backend | operation | suite | size | 1 thread Mpps | 2 threads Mpps | scaling |")
+    print("|---|---|---|---|---|---|---|")
+    for n in sorted(threads):
+        one, two = pps(n), pps(n[:-1] + "2")
+        be, op, s, z = n.split("/")[:4]
+        if one and two:
+            print(f"| {be} | {op[8:]} | {s} | {z} | {one/1e6:.2f} | {two/1e6:.2f} | {two/one:.2f} |")
+    print()
+
+if dpdk_svg_path and dpdk:
+    # grouped bars: per (direction, burst, size), DPDK and encap ns per packet, CPU-crypto mode, AES-256-GCM
+    groups = [n for n in dpdk if "/cpu-crypto/" in n]
+    W, H, L, T, B = 980, 420, 70, 40, 90
+    ymax = max(max(med[n]["dpdk_ns"], med[n]["encap_ns"]) for n in groups) * 1.1
+    gw = (W - L - 20) / len(groups)
+    y = lambda v: T + (ymax - v) * (H - T - B) / ymax
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<text x="{W / 2}" y="20" text-anchor="middle" font-size="14">ns per packet, lower is better: '
+           f'DPDK librte_ipsec (grey) and encap (blue), CPU-crypto mode, same run</text>']
+    step = 50 if ymax < 600 else 100
+    v = 0
+    while v <= ymax:
+        out.append(f'<line x1="{L}" x2="{W-20}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee"/>')
+        out.append(f'<text x="{L-6}" y="{y(v)+4:.1f}" text-anchor="end">{v}</text>')
+        v += step
+    for i, n in enumerate(groups):
+        _, d, _, burst, s, z = n.split("/")
+        x0 = L + i * gw
+        for k, (key, colour) in enumerate((("dpdk_ns", "#999"), ("encap_ns", "#1f77b4"))):
+            val = med[n][key]
+            out.append(f'<rect x="{x0 + 2 + k * (gw - 4) / 2:.1f}" y="{y(val):.1f}" width="{(gw - 4) / 2 - 1:.1f}" '
+                       f'height="{y(0) - y(val):.1f}" fill="{colour}"/>')
+        label = f"{'out' if d == 'outbound' else 'in'} b{burst[5:]} {'gcm' if 'gcm' in s else 'cbc'} {z}"
+        out.append(f'<text x="{x0 + gw / 2:.1f}" y="{H - B + 8}" text-anchor="end" '
+                   f'transform="rotate(-60 {x0 + gw / 2:.1f} {H - B + 8})">{label}</text>')
+    out.append("</svg>")
+    open(dpdk_svg_path, "w").write("\n".join(out))
 
 if svg_path:
     W, H, L, R, T, B = 980, 460, 70, 320, 40, 50

@@ -90,6 +90,25 @@ TEST_SUITE("security") {
     CHECK(ct_equal(a.data(), a.data(), a.size()));
   }
 
+  TEST_CASE("ICV comparison finds a difference in any byte of any ICV size, eight bytes a step or one") {
+    for (std::size_t n : {0, 1, 7, 8, 12, 16, 20, 32, 33}) {
+      std::vector<std::uint8_t> a(n + 3), b;
+      for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::uint8_t>(i * 37 + 1);
+      for (std::size_t off = 0; off < 3; ++off) {  // unaligned as well
+        b = a;
+        CHECK(ct_equal(a.data() + off, b.data() + off, n));
+        for (std::size_t i = 0; i < n; ++i)
+          for (std::uint8_t bit : {0x01, 0x80}) {
+            b = a;
+            b[off + i] ^= bit;
+            CAPTURE(n);
+            CAPTURE(i);
+            CHECK_FALSE(ct_equal(a.data() + off, b.data() + off, n));
+          }
+      }
+    }
+  }
+
   TEST_CASE_TEMPLATE("an SA keeps no copy of its raw keys: the backend's schedules are its only key material", B,
                      ENCAP_BACKENDS) {
     using sa_t = esp_sa<B>;

@@ -21,6 +21,34 @@ TEST_SUITE("wire") {
     CHECK(internet_checksum(data.data(), data.size()) == 0x220d);
   }
 
+  // The oracle: RFC 1071 §4.1's loop, 16-bit big-endian words from the bytes, written here
+  // independently of bytes.hpp (which adds 32-bit words as they lie in memory).
+  static std::uint16_t rfc1071(const std::uint8_t* p, std::size_t n) {
+    std::uint32_t sum = 0;
+    for (; n > 1; n -= 2, p += 2) sum += static_cast<std::uint32_t>(p[0] << 8 | p[1]);
+    if (n) sum += static_cast<std::uint32_t>(p[0] << 8);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum);
+  }
+
+  TEST_CASE("Internet checksum equals RFC 1071's loop: every length to 100, unaligned, all-ones and all-zero data") {
+    std::uint32_t x = 12345;
+    std::vector<std::uint8_t> buf(104);
+    for (int fill = 0; fill < 3; ++fill) {
+      for (auto& b : buf) b = fill == 0 ? static_cast<std::uint8_t>((x = x * 1103515245 + 12345) >> 16) : fill == 1 ? 0xff : 0;
+      for (std::size_t off = 0; off < 4; ++off)
+        for (std::size_t n = 0; n <= 100; ++n) {
+          CAPTURE(fill);
+          CAPTURE(off);
+          CAPTURE(n);
+          CHECK(internet_checksum(buf.data() + off, n) == rfc1071(buf.data() + off, n));
+        }
+    }
+    // a partial sum carried into the next call, as the pseudo-header sums do
+    const std::array<std::uint8_t, 8> a{0xff, 0xff, 0xff, 0xfe, 0x80, 0x01, 0x00, 0x7f};
+    CHECK(internet_checksum(a.data() + 4, 4, checksum_add(0, a.data(), 4)) == rfc1071(a.data(), 8));
+  }
+
   TEST_CASE("incremental checksum update matches recomputation (RFC 1624)") {
     auto p = test::inner_ipv4(60);
     for (std::uint16_t v : {0x0000, 0x00ff, 0xffff, 0x1234}) {
@@ -85,6 +113,44 @@ TEST_SUITE("wire") {
     CHECK(parse_ipv4(std::span(good).first(19)).error() == errc::truncated);
   }
 
+  TEST_CASE("IPv4 parse of option-less headers (the wide-load path) agrees with RFC 791's rules on random headers") {
+    // The oracle is RFC 791 written out here: version 4, IHL 5, total length from 20 to
+    // the buffer, checksum by RFC 1071's loop, neither MF nor a fragment offset.
+    std::uint32_t x = 99;
+    auto next = [&] { return static_cast<std::uint8_t>((x = x * 1103515245 + 12345) >> 16); };
+    int accepted = 0;
+    for (int round = 0; round < 4000; ++round) {
+      std::array<std::uint8_t, 64> p{};
+      for (auto& b : p) b = next();
+      p[0] = 0x45;
+      const std::size_t size = 20 + next() % 45;
+      const int pick = next() % 4;  // mostly plausible headers, so every check is reached
+      if (pick) store_be16(&p[2], static_cast<std::uint16_t>(next() % (size + 8)));
+      if (pick >= 2 && next() % 2) p[6] &= 0x40;  // DF alone: not a fragment
+      if (pick == 3) p[7] = 0;
+      if (pick >= 2 && next() % 4) { store_be16(&p[10], 0); store_be16(&p[10], rfc1071(p.data(), 20)); }
+      const std::size_t total = load_be16(&p[2]);
+      errc expect = errc::ok;
+      if (total < 20) expect = errc::ip_bad_total_length;
+      else if (total > size) expect = errc::truncated;
+      else if (rfc1071(p.data(), 20) != 0) expect = errc::ip_bad_checksum;
+      else if ((load_be16(&p[6]) & 0x3fff) != 0) expect = errc::ip_fragment;
+      const auto h = parse_ipv4(std::span(p).first(size));
+      CAPTURE(round);
+      REQUIRE(h.error() == expect);
+      if (expect == errc::ok) {
+        ++accepted;
+        CHECK(h.val.header_length == 20);
+        CHECK(h.val.total_length == total);
+        CHECK(h.val.tos == p[1]);
+        CHECK(h.val.protocol == p[9]);
+        CHECK(h.val.ttl == p[8]);
+        CHECK(h.val.df == ((p[6] & 0x40) != 0));
+      }
+    }
+    CHECK(accepted > 100);  // the accepting branch was exercised, not only the errors
+  }
+
   TEST_CASE("IPv6 parse checks version and payload length") {
     auto p = test::inner_ipv6(80);
     CHECK(parse_ipv6(p).has_value());
@@ -141,6 +207,18 @@ TEST_SUITE("wire") {
     bad[0] |= 0x40;  // routing present (RFC 1701), deprecated by RFC 2784
     CHECK(parse_gre(bad, 0xdeadbeef).error() == errc::gre_reserved_bits);
     CHECK(parse_gre(std::span(p).first(11), 0xdeadbeef).error() == errc::truncated);
+  }
+
+  TEST_CASE("GRE: the bare 4-byte header (RFC 2784 without options) parses alone, and refuses a configured key") {
+    const std::array<std::uint8_t, 4> v6{0x00, 0x00, 0x86, 0xdd};
+    const auto h = parse_gre(v6, std::nullopt);
+    REQUIRE(h);
+    CHECK(h.val.header_length == 4);
+    CHECK(h.val.protocol == ether_type::ipv6);
+    CHECK_FALSE(h.val.key);
+    CHECK_FALSE(h.val.seq);
+    CHECK(parse_gre(v6, 7u).error() == errc::gre_key_mismatch);
+    CHECK(parse_gre(std::span(v6).first(3), std::nullopt).error() == errc::truncated);
   }
 
   TEST_CASE("NAT-T classification: keepalive and non-ESP marker are not ESP (RFC 3948)") {

@@ -2,6 +2,7 @@
 // with its incremental update (RFC 1624). Through memcpy: no alignment or aliasing games.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -65,16 +66,42 @@ constexpr void store_be64(std::uint8_t* p, std::uint64_t v) noexcept {
 // words into a 64-bit accumulator (RFC 1071 §2(B): the sum is byte-order and word-size
 // independent modulo the end-around carry), then folds to 32 bits for further adding.
 constexpr std::uint32_t checksum_add(std::uint32_t sum, const std::uint8_t* p, std::size_t n) noexcept {
-  std::uint64_t acc = sum;
-  for (; n >= 4; n -= 4, p += 4) acc += load_be32(p);
-  if (n >= 2) { acc += load_be16(p); p += 2; n -= 2; }
-  if (n) acc += static_cast<std::uint32_t>(p[0]) << 8;
+  std::uint64_t acc = 0;
+  if (std::is_constant_evaluated() || std::endian::native != std::endian::little) {
+    for (; n >= 4; n -= 4, p += 4) acc += load_be32(p);
+    if (n >= 2) { acc += load_be16(p); p += 2; n -= 2; }
+    if (n) acc += static_cast<std::uint32_t>(p[0]) << 8;
+  } else {
+    // words as they lie in memory, no byte swap per word: the sum of the swapped words is
+    // the swapped sum, so one swap of the folded 16 bits at the end (RFC 1071 §2(B))
+    for (; n >= 4; n -= 4, p += 4) {
+      std::uint32_t w;
+      std::memcpy(&w, p, 4);
+      acc += w;
+    }
+    if (n >= 2) {
+      std::uint16_t w;
+      std::memcpy(&w, p, 2);
+      acc += w;
+      p += 2;
+      n -= 2;
+    }
+    if (n) acc += p[0];  // the high byte of a big-endian word: the low byte here
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = (acc & 0xffff) + (acc >> 16);
+    acc = __builtin_bswap16(static_cast<std::uint16_t>(acc));
+  }
+  acc += sum;
   acc = (acc & 0xffffffffu) + (acc >> 32);
   acc = (acc & 0xffffffffu) + (acc >> 32);
   return static_cast<std::uint32_t>(acc);
 }
 constexpr std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);  // at most 0x1fffe
+  sum = (sum & 0xffff) + (sum >> 16);  // at most 0xffff
   return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 constexpr std::uint16_t internet_checksum(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) noexcept {

@@ -167,7 +167,8 @@ class alignas(64) esp_sa {
 
   void seal(std::span<const esp_packet_view> v, std::span<errc> out) noexcept {
     if constexpr (esp_burst_backend<Backend>) {
-      crypto_.seal_burst(v, out);
+      if (v.size() == 1) out[0] = crypto_.seal(v[0]);
+      else crypto_.seal_burst(v, out);
     } else {
       for (std::size_t i = 0; i < v.size(); ++i) out[i] = crypto_.seal(v[i]);
     }
@@ -209,7 +210,8 @@ class alignas(64) esp_sa {
 
   void open(std::span<const esp_packet_view> v, std::span<errc> out) noexcept {
     if constexpr (esp_burst_backend<Backend>) {
-      crypto_.open_burst(v, out);
+      if (v.size() == 1) out[0] = crypto_.open(v[0]);  // (one packet: the backend's shortest path)
+      else crypto_.open_burst(v, out);
     } else {
       for (std::size_t i = 0; i < v.size(); ++i) out[i] = crypto_.open(v[i]);
     }

@@ -200,16 +200,8 @@ class ipsec_mb_backend {
   // lanes do; the AEADs' direct API is one packet per call either way.
   bool interleaves() const noexcept { return !direct_; }
 
-  errc seal(const esp_packet_view& v) noexcept {
-    errc r = errc::ok;
-    seal_burst({&v, 1}, {&r, 1});
-    return r;
-  }
-  errc open(const esp_packet_view& v) noexcept {
-    errc r = errc::ok;
-    open_burst({&v, 1}, {&r, 1});
-    return r;
-  }
+  errc seal(const esp_packet_view& v) noexcept { return one(v, true); }
+  errc open(const esp_packet_view& v) noexcept { return one(v, false); }
 
   // One result per packet in `out` (out.size() >= v.size()).
   void seal_burst(std::span<const esp_packet_view> v, std::span<errc> out) noexcept { run(v, out, true); }
@@ -277,6 +269,17 @@ class ipsec_mb_backend {
       case integ_id::aes_xcbc_96: return IMB_AUTH_AES_XCBC;
     }
     return IMB_AUTH_NULL;
+  }
+
+  // One packet: the AEADs straight to their direct call, without the burst loop.
+  errc one(const esp_packet_view& v, bool encrypt) noexcept {
+    if (direct_) {
+      detail::imb_thread* t = detail::imb_thread::get();
+      return t ? aead_direct(t->best, v, encrypt) : errc::crypto_failure;
+    }
+    errc r = errc::ok;
+    run({&v, 1}, {&r, 1}, encrypt);
+    return r;
   }
 
   void run(std::span<const esp_packet_view> v, std::span<errc> out, bool encrypt) noexcept {

@@ -5,8 +5,10 @@
 //   | SPI | Sequence Number | IV | payload | TFC padding | Padding 1, 2, 3... | Pad Length | Next Header | ICV |
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "../bytes.hpp"
 #include "../layers/esp.hpp"
@@ -21,6 +23,13 @@ constexpr void write_esp_header(std::uint8_t* h, std::uint32_t spi, std::uint32_
   store_be32(h + 4, seq_lo);
 }
 
+// The padding's contents, 1, 2, 3, ... 255 (RFC 4303 §2.4).
+inline constexpr auto esp_padding_bytes = [] {
+  std::array<std::uint8_t, 255> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(i + 1);
+  return b;
+}();
+
 // Behind a payload of n bytes at t: TFC zeros up to p, then the padding 1, 2, 3, ...
 // (RFC 4303 §2.4, §2.7), Pad Length and Next Header.
 inline void write_esp_trailer(std::uint8_t* t, std::size_t n, std::size_t p, std::size_t pad_len, std::uint8_t next_header) noexcept {
@@ -29,13 +38,14 @@ inline void write_esp_trailer(std::uint8_t* t, std::size_t n, std::size_t p, std
     std::memset(t, 0, p - n);
     t += p - n;
   }
-  for (std::size_t i = 1; i <= pad_len; ++i) *t++ = static_cast<std::uint8_t>(i);
-  *t++ = static_cast<std::uint8_t>(pad_len);
-  *t = next_header;
+  std::memcpy(t, esp_padding_bytes.data(), pad_len);  // one copy, not a byte loop
+  t[pad_len] = static_cast<std::uint8_t>(pad_len);
+  t[pad_len + 1] = next_header;
 }
 
 // The padding bytes of a decrypted body must be 1, 2, 3, ... (RFC 4303 §2.4).
 constexpr bool esp_padding_valid(const std::uint8_t* pad, std::size_t pad_len) noexcept {
+  if (!std::is_constant_evaluated()) return std::memcmp(pad, esp_padding_bytes.data(), pad_len) == 0;  // (decrypted and authenticated: no secret timing)
   for (std::size_t i = 0; i < pad_len; ++i)
     if (pad[i] != static_cast<std::uint8_t>(i + 1)) return false;
   return true;

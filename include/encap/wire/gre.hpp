@@ -55,6 +55,7 @@ struct gre_parsed {
 constexpr result<gre_parsed> parse_gre(const_byte_span p, std::optional<std::uint32_t> expected_key) noexcept {
   if (p.size() < 4) return errc::truncated;
   const std::uint16_t flags = load_be16(&p[0]);
+  if (flags == 0 && !expected_key) return gre_parsed{4, load_be16(&p[2]), {}, {}};  // RFC 2784's bare header: nothing else to check
   if ((flags & 0x7) != 0) return errc::gre_bad_version;
   if (flags & (gre_flag_r | 0x0ff8)) return errc::gre_reserved_bits;
   gre_parsed out{};
