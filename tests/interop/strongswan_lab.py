@@ -20,7 +20,12 @@ libipsec negotiates here:
            across at least two rekeys, and every captured packet of the old and the new
            SAs opens through one SA table.
 
-Usage: strongswan_lab.py ESP_DECRYPT IPSEC_TUNNEL WORKDIR [suite ...]
+  throughput  (--throughput, issue 11 item 5) TCP goodput in one run over the same
+           veth pair: bare (outer addresses, no tunnel), strongSwan's libipsec on both
+           sides, and encap's ipsec-tunnel on both sides with the SAs strongSwan
+           negotiated; each transfer runs a fixed time and every byte sent must arrive.
+
+Usage: strongswan_lab.py ESP_DECRYPT IPSEC_TUNNEL WORKDIR [--throughput[=SECONDS]] [suite ...]
 Exit 77 (skipped) without root or without strongSwan.
 """
 import hashlib
@@ -343,6 +348,49 @@ def tcp_transfer(lab, src_side, dst_side, dst_addr, size, work, port, rate=0):
     return sent == got and got != "", f"sent {sent or cli.stderr.strip()[-200:]}, received {got or '(nothing)'}"
 
 
+GOODPUT_SERVER = r"""
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(60)
+c, _ = s.accept(); c.settimeout(60); buf = bytearray(1 << 20); n = 0; t0 = None
+while True:
+    k = c.recv_into(buf)
+    if not k: break
+    if t0 is None: t0 = time.monotonic()
+    n += k
+print(n, time.monotonic() - t0)
+"""
+
+GOODPUT_CLIENT = r"""
+import socket, sys, time
+c = socket.socket(); c.bind((sys.argv[3], 0)); c.settimeout(60)
+c.connect((sys.argv[1], int(sys.argv[2])))
+chunk = memoryview(bytes(range(256)) * 4096); n = 0; end = time.monotonic() + float(sys.argv[4])
+while time.monotonic() < end:
+    c.sendall(chunk); n += len(chunk)
+c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+print(n)
+"""
+
+
+def goodput(lab, src_side, dst_side, src_addr, dst_addr, seconds, port):
+    """TCP for `seconds` from src_addr to dst_addr: (ok, Mbit/s at the receiver, text); ok
+    when every byte sent arrived."""
+    srv = subprocess.Popen(["ip", "netns", "exec", lab.ns[dst_side], sys.executable, "-c", GOODPUT_SERVER, dst_addr, str(port)],
+                           text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.4)
+    cli = subprocess.run(["ip", "netns", "exec", lab.ns[src_side], sys.executable, "-c", GOODPUT_CLIENT, dst_addr, str(port),
+                          src_addr, str(seconds)], text=True, capture_output=True, timeout=seconds + 90)
+    out, err = srv.communicate(timeout=seconds + 90)
+    try:
+        got, took = out.split()
+        sent = int(cli.stdout.strip())
+        mbit = int(got) * 8 / float(took) / 1e6
+        return int(got) == sent, mbit, f"{mbit:.0f} Mbit/s ({int(got) >> 20} MiB in {float(took):.1f} s)"
+    except ValueError:
+        return False, 0.0, f"no transfer: {cli.stderr.strip()[-200:]} {err.strip()[-200:]}"
+
+
 def ping(lab, side, src, dst, count=5):
     r = subprocess.run(["ip", "netns", "exec", lab.ns[side], "ping", "-c", str(count), "-i", "0.2", "-W", "2", "-I", src, dst],
                        text=True, capture_output=True)
@@ -463,12 +511,81 @@ def rekey(tool, work, proposal, tag, results):
         lab.down()
 
 
+def start_tunnel(lab, side, tunnel, work, proposal, lines):
+    """encap's ipsec-tunnel on `side` with the SA lines (fresh sequence numbers on both
+    sides), the route to the other inner address through it; the process, or None."""
+    lo, ro, li, ri = (A_OUT, B_OUT, A_IN, B_IN) if side == "A" else (B_OUT, A_OUT, B_IN, A_IN)
+    conf = os.path.join(work, f"throughput-{side}.conf")
+    with open(conf, "w") as f:
+        f.write(f"tun = encap0\nstack = ipv4(src={lo},dst={ro})/udp(4500)/esp({proposal})/ipv4\nunderlay-mtu = 1500\n")
+        f.write("\n".join(lines) + "\n")
+    log = open(os.path.join(work, f"throughput-{side}.log"), "w")
+    p = subprocess.Popen(["ip", "netns", "exec", lab.ns[side], tunnel, conf], stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(50):
+        if "encap0" in lab.nsx(side, "ip link show", check=False) or p.poll() is not None:
+            break
+        time.sleep(0.1)
+    if p.poll() is not None:
+        return None
+    lab.nsx(side, f"ip route replace {ri}/32 dev encap0 src {li}")
+    return p
+
+
+def throughput(tunnel, work, proposal, tag, seconds, results):
+    lab = Lab(work, tag)
+    tunnels = []
+    try:
+        if not lab.up(proposal):
+            results.append((proposal, "throughput", False, "no CHILD_SA installed"))
+            return
+        rows = []
+        ok_bare, bare, m_bare = goodput(lab, "A", "B", A_OUT, B_OUT, seconds, 5101)
+        rows.append(f"bare veth {m_bare}")
+        ok_ss, ss, m_ss = goodput(lab, "A", "B", A_IN, B_IN, seconds, 5102)
+        rows.append(f"strongSwan libipsec {m_ss}")
+        sas = child_sas(os.path.join(work, "A", "charon.log"))
+        lab.kill_charon("A")
+        lab.kill_charon("B")
+        time.sleep(0.3)  # their TUN devices and routes go with them
+        lines = xfrm_lines(proposal, sas[-1:])
+        for side in ("B", "A"):
+            p = start_tunnel(lab, side, tunnel, work, proposal, lines)
+            if p is None:
+                results.append((proposal, "throughput", False, f"ipsec-tunnel exited on {side}: "
+                                + open(os.path.join(work, f"throughput-{side}.log")).read()))
+                return
+            tunnels.append(p)
+        for _ in range(10):
+            if ping(lab, "A", A_IN, B_IN, 1)[0]:
+                break
+        ok_en, en, m_en = goodput(lab, "A", "B", A_IN, B_IN, seconds, 5103)
+        rows.append(f"encap ipsec-tunnel {m_en}")
+        ok = ok_bare and ok_ss and ok_en
+        ratios = (f"; encap / bare veth {en / bare:.2f}, encap / strongSwan {en / ss:.1f}" if bare and ss else "")
+        results.append((proposal, "throughput", ok, ", ".join(rows) + ratios))
+    finally:
+        for p in tunnels:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        lab.down()
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__)
         return 2
     tool, tunnel, work = sys.argv[1:4]
-    suites = sys.argv[4:] or SUITES
+    seconds = None
+    args = []
+    for a in sys.argv[4:]:
+        if a.startswith("--throughput"):
+            seconds = float(a.split("=", 1)[1]) if "=" in a else 4.0
+        else:
+            args.append(a)
+    suites = args or SUITES
     if os.geteuid() != 0:
         print("SKIPPED: the strongSwan lab needs root (network namespaces)")
         return 77
@@ -481,6 +598,13 @@ def main():
     print("strongSwan:", sh(f"{CHARON} --version", check=False).strip() or sh("swanctl --version", check=False).strip())
     results = []
     tag = str(os.getpid() % 10000)
+    if seconds is not None:
+        for i, s in enumerate(args or ["aes256gcm16", "aes256-sha1"]):
+            throughput(tunnel, work, s, f"{tag}t{i}", seconds, results)
+            r = results[-1]
+            print(f"{'PASS' if r[2] else 'FAIL'} {r[0]:18} {r[1]:10} {r[3]}", flush=True)
+        failed = [r for r in results if not r[2]]
+        return 1 if failed else 0
     for i, s in enumerate(suites):
         passive_and_active(tool, tunnel, work, s, f"{tag}{i}", results)
         for r in results[-2:]:
