@@ -13,6 +13,7 @@
 //   stack = ipv4(src=192.0.2.2,dst=192.0.2.1)/udp(4500)/esp(aes256gcm16)/ipv4
 //   underlay-mtu = 1500
 //   peer-check = yes        # optional: inbound SAs open only their peer's packets
+//   offload = no            # optional: no TSO on the TUN device (default yes)
 //   ip xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0xc2000001 aead rfc4106(gcm(aes)) 0x... 128 replay-oseq 41
 //   ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0xc1000001 aead rfc4106(gcm(aes)) 0x... 128
 //
@@ -25,12 +26,15 @@
 // finds no SA. Without it (the default, as the kernel does) the SPI alone names the SA,
 // so a peer behind a NAT that changes its port keeps working. IPv4 underlay (raw sockets); Linux only; needs CAP_NET_ADMIN and
 // CAP_NET_RAW. Packets move in batches of up to 32 (recvmmsg/sendmmsg, the endpoint's
-// bursts), on intel-ipsec-mb where the build has it and Botan otherwise.
+// bursts), on intel-ipsec-mb where the build has it and Botan otherwise. The TUN device
+// offloads TCP segmentation (IFF_VNET_HDR, TSO: 64 KB reads cut here into tunnel-MTU
+// segments) and takes coalesced segments back (GSO writes): tun_offload.hpp.
 #include <encap/crypto/botan.hpp>
 #include <encap/encap.hpp>
 #include <encap/mss.hpp>
 
 #include "tun.hpp"
+#include "tun_offload.hpp"
 #include <encap/runtime_endpoint.hpp>
 #include <encap/sa_config.hpp>
 #include <encap/sa_table.hpp>
@@ -80,6 +84,7 @@ struct config {
   std::string tun = "encap0", stack;
   std::size_t underlay_mtu = 1500;
   bool peer_check = false;
+  bool offload = true;  // TSO on the TUN device (tun_offload.hpp)
   std::vector<sa_entry> sas;
 };
 
@@ -117,15 +122,17 @@ std::optional<config> read_config(const std::string& path, std::string& error) {
     else if (k == "underlay-mtu") c.underlay_mtu = std::strtoul(v.c_str(), nullptr, 10);
     else if (k == "peer-check" && (v == "yes" || v == "no")) c.peer_check = v == "yes";
     else if (k == "peer-check") { error = at({line.find(v, eq), v.size(), "peer-check is 'yes' or 'no'"}); return std::nullopt; }
-    else { error = at({first, k.size(), "unknown key '" + k + "'; valid: tun, stack, underlay-mtu, peer-check"}); return std::nullopt; }
+    else if (k == "offload" && (v == "yes" || v == "no")) c.offload = v == "yes";
+    else if (k == "offload") { error = at({line.find(v, eq), v.size(), "offload is 'yes' or 'no'"}); return std::nullopt; }
+    else { error = at({first, k.size(), "unknown key '" + k + "'; valid: tun, stack, underlay-mtu, peer-check, offload"}); return std::nullopt; }
   }
   if (c.stack.empty()) { error = path + ": no 'stack = ...'"; return std::nullopt; }
   return c;
 }
 
-int open_tun(const std::string& name, std::size_t mtu) {
+int open_tun(const std::string& name, std::size_t mtu, bool vnet_hdr) {
   std::string why;
-  const int fd = ::open_tun(name, mtu, why);
+  const int fd = ::open_tun(name, mtu, why, vnet_hdr);
   if (fd < 0) die(why);
   return fd;
 }
@@ -226,7 +233,11 @@ int main(int argc, char** argv) {
   if (tunnel_mtu < 68) die("the underlay MTU leaves no room for inner packets");
   const std::uint16_t mss4 = mss_clamp_ipv4(tunnel_mtu), mss6 = mss_clamp_ipv6(tunnel_mtu);
 
-  const int tun = open_tun(cfg->tun, tunnel_mtu);
+  // TSO on the TUN device: the kernel's TCP hands over 64 KB super-packets, cut here
+  // into tunnel-MTU segments (tun_offload.hpp); `offload = no` reads one packet a time
+  const int tun = open_tun(cfg->tun, tunnel_mtu, cfg->offload);
+  const bool tso = cfg->offload && tun_offload::enable(tun);
+  const std::size_t vnet = cfg->offload ? tun_offload::vnet_hdr_size : 0;
   const int tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IP_HDRINCL: encap writes the outer header
   const int rx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, nat_t ? IPPROTO_UDP : IPPROTO_ESP);
   if (tx < 0 || rx < 0) die(std::string("raw socket: ") + std::strerror(errno));
@@ -257,11 +268,13 @@ int main(int argc, char** argv) {
   // decap_burst. No allocation per packet: the buffers are made here, once.
   constexpr std::size_t batch = 32, room = 65536;
   const std::size_t head = ep->headroom(), tail = ep->tailroom(), stride = head + room + tail;
-  std::vector<std::uint8_t> tx_buf(stride * batch), rx_buf((room + 64) * batch);
+  std::vector<std::uint8_t> tx_buf(stride * batch), rx_buf((room + 64) * batch), stage(room + 64);
   std::vector<frame> tx_frames(batch), rx_frames(batch);
   std::vector<result<byte_span>> sent(batch);
   std::vector<result<decap_info>> opened(batch);
   std::vector<mmsghdr> tx_msgs(batch), rx_msgs(batch);
+  std::vector<const std::uint8_t*> inner_at(batch);  // the packets decap opened, in order
+  std::vector<std::size_t> inner_size(batch), inner_frame(batch);
   std::vector<iovec> tx_iov(batch), rx_iov(batch);
   for (std::size_t i = 0; i < batch; ++i) {
     rx_iov[i] = {rx_buf.data() + i * (room + 64), room + 64};
@@ -278,8 +291,8 @@ int main(int argc, char** argv) {
       auto next = read_config(path, error);
       if (!next) std::fprintf(stderr, "ipsec-tunnel: reload refused, the SAs stay as they were: %s\n", error.c_str());
       else if (next->stack != cfg->stack || next->tun != cfg->tun || next->underlay_mtu != cfg->underlay_mtu ||
-               next->peer_check != cfg->peer_check)
-        std::fprintf(stderr, "ipsec-tunnel: reload changes only SA lines; restart for a new stack, TUN, MTU or peer-check\n");
+               next->peer_check != cfg->peer_check || next->offload != cfg->offload)
+        std::fprintf(stderr, "ipsec-tunnel: reload changes only SA lines; restart for a new stack, TUN, MTU, peer-check or offload\n");
       else {
         try {
           apply(st, *ep, *next, addr4(local), true);
@@ -293,39 +306,73 @@ int main(int argc, char** argv) {
     if (poll(fds, 2, 200) <= 0) continue;
     if (fds[0].revents & POLLIN) {  // from the hosts: encapsulate
       std::size_t n = 0;
-      for (; n < batch; ++n) {
+      auto flush = [&] {  // the batch: one encap_burst, one sendmmsg (or a few, if the socket takes part)
+        ep->encap_burst({tx_frames.data(), n}, {sent.data(), n});
+        std::size_t m = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (!sent[i]) {
+            ++encap_errors[to_string(sent[i].error())];
+            continue;
+          }
+          tx_iov[m] = {tx_frames[i].begin(), tx_frames[i].size()};
+          tx_msgs[m].msg_hdr = {};
+          tx_msgs[m].msg_hdr.msg_name = &peer;
+          tx_msgs[m].msg_hdr.msg_namelen = sizeof peer;
+          tx_msgs[m].msg_hdr.msg_iov = &tx_iov[m];
+          tx_msgs[m].msg_hdr.msg_iovlen = 1;
+          ++m;
+        }
+        for (std::size_t done = 0; done < m;) {
+          const int k = sendmmsg(tx, tx_msgs.data() + done, static_cast<unsigned>(m - done), 0);
+          if (k <= 0) {
+            encap_errors[std::string("send: ") + std::strerror(errno)] += m - done;
+            break;
+          }
+          esp_out += static_cast<std::uint64_t>(k);
+          done += static_cast<std::size_t>(k);
+        }
+        tun_in += n;
+        n = 0;
+      };
+      // one inner packet into the next frame of the batch (flushed when full)
+      auto take = [&](auto&& fill) {
+        if (n == batch) flush();
         std::uint8_t* at = tx_buf.data() + n * stride;
-        const ssize_t len = read(tun, at + head, room);
-        if (len <= 0) break;
-        byte_span pkt(at + head, static_cast<std::size_t>(len));
+        const std::size_t len = fill(at + head);
+        if (len == 0) return;
+        byte_span pkt(at + head, len);
         clamp_tcp_mss(pkt, (pkt[0] >> 4) == 6 ? mss6 : mss4);
-        tx_frames[n] = frame({at, stride}, head, static_cast<std::size_t>(len));
-      }
-      tun_in += n;
-      ep->encap_burst({tx_frames.data(), n}, {sent.data(), n});
-      std::size_t m = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!sent[i]) {
-          ++encap_errors[to_string(sent[i].error())];
+        tx_frames[n++] = frame({at, stride}, head, len);
+      };
+      for (std::size_t reads = 0; reads < batch; ++reads) {
+        const ssize_t len = read(tun, stage.data(), stage.size());
+        if (len <= 0) break;
+        if (!vnet) {
+          take([&](std::uint8_t* to) { std::memcpy(to, stage.data(), static_cast<std::size_t>(len)); return static_cast<std::size_t>(len); });
           continue;
         }
-        tx_iov[m] = {tx_frames[i].begin(), tx_frames[i].size()};
-        tx_msgs[m].msg_hdr = {};
-        tx_msgs[m].msg_hdr.msg_name = &peer;
-        tx_msgs[m].msg_hdr.msg_namelen = sizeof peer;
-        tx_msgs[m].msg_hdr.msg_iov = &tx_iov[m];
-        tx_msgs[m].msg_hdr.msg_iovlen = 1;
-        ++m;
-      }
-      for (std::size_t done = 0; done < m;) {
-        const int k = sendmmsg(tx, tx_msgs.data() + done, static_cast<unsigned>(m - done), 0);
-        if (k <= 0) {
-          encap_errors[std::string("send: ") + std::strerror(errno)] += m - done;
-          break;
+        auto v = tun_offload::parse(stage.data(), static_cast<std::size_t>(len));
+        auto* p = const_cast<std::uint8_t*>(v.p);
+        const std::uint8_t gso = v.h.gso_type & static_cast<std::uint8_t>(~tun_offload::VIRTIO_NET_HDR_GSO_ECN);
+        tun_offload::tcp_layout l;
+        if (tso && (gso == tun_offload::VIRTIO_NET_HDR_GSO_TCPV4 || gso == tun_offload::VIRTIO_NET_HDR_GSO_TCPV6) && v.h.gso_size > 0 &&
+            tun_offload::layout(p, v.size, l)) {
+          for (std::size_t k = 0;; ++k) {
+            bool more = true;
+            take([&](std::uint8_t* to) {
+              const std::size_t z = tun_offload::segment(p, v.size, l, v.h.gso_size, k, to);
+              more = z != 0;
+              return z;
+            });
+            if (!more) break;
+          }
+        } else if (gso == tun_offload::VIRTIO_NET_HDR_GSO_NONE && tun_offload::complete_checksum(p, v.size, v.h)) {
+          take([&](std::uint8_t* to) { std::memcpy(to, p, v.size); return v.size; });
+        } else {
+          ++encap_errors["TUN: offload the tunnel does not do"];
         }
-        esp_out += static_cast<std::uint64_t>(k);
-        done += static_cast<std::size_t>(k);
       }
+      flush();
     }
     if (fds[1].revents & POLLIN) {  // from the peer: decapsulate
       const int got = recvmmsg(rx, rx_msgs.data(), batch, MSG_DONTWAIT, nullptr);
@@ -341,6 +388,7 @@ int main(int argc, char** argv) {
       }
       esp_in += n;
       ep->decap_burst({rx_frames.data(), n}, {opened.data(), n});
+      std::size_t good = 0;
       for (std::size_t i = 0; i < n; ++i) {
         const auto& r = opened[i];
         if (!r) {
@@ -349,9 +397,29 @@ int main(int argc, char** argv) {
           if (verbose) std::fprintf(stderr, "decap: %s at layer %u\n", to_string(r.error()), r.detail);
           continue;
         }
-        frame& f = rx_frames[i];
-        clamp_tcp_mss(f.data(), r.value().inner_version == 6 ? mss6 : mss4);
-        if (write(tun, f.begin(), f.size()) == static_cast<ssize_t>(f.size())) ++tun_out;
+        clamp_tcp_mss(rx_frames[i].data(), r.value().inner_version == 6 ? mss6 : mss4);
+        inner_at[good] = rx_frames[i].begin();
+        inner_size[good] = rx_frames[i].size();
+        inner_frame[good++] = i;
+      }
+      for (std::size_t i = 0; i < good;) {
+        std::size_t used = 1;
+        // with offload: consecutive segments of one TCP flow as one GSO write
+        if (vnet) {
+          const std::size_t z = tun_offload::coalesce(inner_at.data() + i, inner_size.data() + i, good - i, stage.data(), stage.size(), used);
+          if (z != 0) {
+            if (write(tun, stage.data(), z) == static_cast<ssize_t>(z)) tun_out += used;
+            i += used;
+            continue;
+          }
+        }
+        // alone: with IFF_VNET_HDR a zero header (no GSO, checksums complete) goes in front,
+        // in the room the outer headers left
+        frame& f = rx_frames[inner_frame[i]];
+        std::uint8_t* w = f.begin() - vnet;
+        std::memset(w, 0, vnet);
+        if (write(tun, w, f.size() + vnet) == static_cast<ssize_t>(f.size() + vnet)) ++tun_out;
+        ++i;
       }
     }
   }

@@ -1,5 +1,6 @@
 // examples/tun.hpp — a Linux TUN device for the example tunnels: IFF_TUN without packet
-// information, the given MTU, brought up. Returns the descriptor, or -1 with `why` set.
+// information (with `vnet_hdr`, each packet behind a virtio_net_hdr: tun_offload.hpp),
+// the given MTU, brought up. Returns the descriptor, or -1 with `why` set.
 #pragma once
 
 #include <fcntl.h>
@@ -13,11 +14,11 @@
 #include <cstring>
 #include <string>
 
-inline int open_tun(const std::string& name, std::size_t mtu, std::string& why) {
+inline int open_tun(const std::string& name, std::size_t mtu, std::string& why, bool vnet_hdr = false) {
   const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0) { why = std::string("open /dev/net/tun: ") + std::strerror(errno); return -1; }
   ifreq ifr{};
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0));
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) { why = std::string("TUNSETIFF: ") + std::strerror(errno); ::close(fd); return -1; }
   const int s = socket(AF_INET, SOCK_DGRAM, 0);

@@ -23,7 +23,8 @@ libipsec negotiates here:
   throughput  (--throughput, issue 11 item 5) TCP goodput in one run over the same
            veth pair: bare (outer addresses, no tunnel), strongSwan's libipsec on both
            sides, and encap's ipsec-tunnel on both sides with the SAs strongSwan
-           negotiated; each transfer runs a fixed time and every byte sent must arrive.
+           negotiated; each transfer runs a fixed time and every byte sent must arrive,
+           in order and unchanged (the receiver checks each against the sender's pattern).
 
 Usage: strongswan_lab.py ESP_DECRYPT IPSEC_TUNNEL WORKDIR [--throughput[=SECONDS]] [suite ...]
 Exit 77 (skipped) without root or without strongSwan.
@@ -353,12 +354,14 @@ import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(60)
 c, _ = s.accept(); c.settimeout(60); buf = bytearray(1 << 20); n = 0; t0 = None
+pattern = bytes(range(256)) * 4200; bad = 0  # what the client sends, byte i = i mod 256: every byte checked
 while True:
     k = c.recv_into(buf)
     if not k: break
     if t0 is None: t0 = time.monotonic()
+    if memoryview(buf)[:k] != memoryview(pattern)[n % 256:n % 256 + k]: bad += 1
     n += k
-print(n, time.monotonic() - t0)
+print(n if not bad else -1, time.monotonic() - t0)
 """
 
 GOODPUT_CLIENT = r"""
@@ -375,7 +378,7 @@ print(n)
 
 def goodput(lab, src_side, dst_side, src_addr, dst_addr, seconds, port):
     """TCP for `seconds` from src_addr to dst_addr: (ok, Mbit/s at the receiver, text); ok
-    when every byte sent arrived."""
+    when every byte sent arrived, in order and unchanged."""
     srv = subprocess.Popen(["ip", "netns", "exec", lab.ns[dst_side], sys.executable, "-c", GOODPUT_SERVER, dst_addr, str(port)],
                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.4)
@@ -384,6 +387,8 @@ def goodput(lab, src_side, dst_side, src_addr, dst_addr, seconds, port):
     out, err = srv.communicate(timeout=seconds + 90)
     try:
         got, took = out.split()
+        if int(got) < 0:
+            return False, 0.0, "the received bytes differ from the ones sent"
         sent = int(cli.stdout.strip())
         mbit = int(got) * 8 / float(took) / 1e6
         return int(got) == sent, mbit, f"{mbit:.0f} Mbit/s ({int(got) >> 20} MiB in {float(took):.1f} s)"
