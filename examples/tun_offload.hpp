@@ -84,6 +84,19 @@ inline bool layout(const std::uint8_t* p, std::size_t size, tcp_layout& l) {
   return l.tcp >= 20 && size >= l.ip + l.tcp;
 }
 
+// A packet's IP length field for `tcp_len` bytes of TCP (IPv4: and its header checksum);
+// returns the TCP pseudo-header's sum.
+inline std::uint32_t set_length(std::uint8_t* p, const tcp_layout& l, std::size_t tcp_len) {
+  if (l.v6) {
+    encap::store_be16(p + 4, static_cast<std::uint16_t>(tcp_len));
+    return encap::ipv6_pseudo_sum(p + 8, p + 24, tcp_len, encap::ip_proto::tcp);
+  }
+  encap::store_be16(p + 2, static_cast<std::uint16_t>(l.ip + tcp_len));
+  encap::store_be16(p + 10, 0);
+  encap::store_be16(p + 10, encap::internet_checksum(p, l.ip));
+  return encap::ipv4_pseudo_sum(p + 12, p + 16, tcp_len, encap::ip_proto::tcp);
+}
+
 // Segment k (of `mss` payload bytes at most) of the super-packet at `p`, written to `out`
 // (room for headers + mss); returns its size, 0 past the last segment.
 inline std::size_t segment(const std::uint8_t* p, std::size_t size, const tcp_layout& l, std::size_t mss, std::size_t k,
@@ -101,17 +114,8 @@ inline std::size_t segment(const std::uint8_t* p, std::size_t size, const tcp_la
   if (k > 0) flags &= static_cast<std::uint8_t>(~0x80u);  // CWR: the first segment's (RFC 3168 §6.1.2)
   t[13] = flags;
   const std::size_t tcp_len = l.tcp + n;
-  std::uint32_t sum;
-  if (l.v6) {
-    encap::store_be16(out + 4, static_cast<std::uint16_t>(tcp_len));
-    sum = encap::ipv6_pseudo_sum(out + 8, out + 24, tcp_len, encap::ip_proto::tcp);
-  } else {
-    encap::store_be16(out + 2, static_cast<std::uint16_t>(l.ip + tcp_len));
-    encap::store_be16(out + 4, static_cast<std::uint16_t>(encap::load_be16(p + 4) + k));  // IPv4 ID
-    encap::store_be16(out + 10, 0);
-    encap::store_be16(out + 10, encap::internet_checksum(out, l.ip));
-    sum = encap::ipv4_pseudo_sum(out + 12, out + 16, tcp_len, encap::ip_proto::tcp);
-  }
+  if (!l.v6) encap::store_be16(out + 4, static_cast<std::uint16_t>(encap::load_be16(p + 4) + k));  // IPv4 ID
+  const std::uint32_t sum = set_length(out, l, tcp_len);
   encap::store_be16(t + 16, 0);
   encap::store_be16(t + 16, encap::internet_checksum(t, tcp_len, sum));
   return l.ip + tcp_len;
@@ -172,16 +176,7 @@ inline std::size_t coalesce(const std::uint8_t* const* pkts, const std::size_t* 
   }
   o[l.ip + 13] = pkts[k - 1][l.ip + 13];  // the last segment's PSH
   const std::size_t tcp_len = l.tcp + total;
-  std::uint32_t pseudo;
-  if (l.v6) {
-    encap::store_be16(o + 4, static_cast<std::uint16_t>(tcp_len));
-    pseudo = encap::ipv6_pseudo_sum(o + 8, o + 24, tcp_len, encap::ip_proto::tcp);
-  } else {
-    encap::store_be16(o + 2, static_cast<std::uint16_t>(l.ip + tcp_len));
-    encap::store_be16(o + 10, 0);
-    encap::store_be16(o + 10, encap::internet_checksum(o, l.ip));
-    pseudo = encap::ipv4_pseudo_sum(o + 12, o + 16, tcp_len, encap::ip_proto::tcp);
-  }
+  const std::uint32_t pseudo = set_length(o, l, tcp_len);
   // CHECKSUM_PARTIAL: the field holds the pseudo-header's folded sum; the kernel (or the
   // segments it cuts) completes it from csum_start
   encap::store_be16(o + l.ip + 16, static_cast<std::uint16_t>(~encap::checksum_fold(pseudo)));
