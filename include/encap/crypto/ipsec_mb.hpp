@@ -189,8 +189,9 @@ class ipsec_mb_backend {
 
   void make_iv(std::uint64_t seq, byte_span out) noexcept {
     if (out.empty()) return;
+    if (suite_.c().mode != cipher_mode::cbc) return counter_iv(seq, out);
     detail::imb_thread* t = detail::imb_thread::get();
-    if (suite_.c().mode != cipher_mode::cbc || !t) return counter_iv(seq, out);  // (no managers: seal fails, the IV is never sent)
+    if (!t) return counter_iv(seq, out);  // (no managers: seal fails, the IV is never sent)
     alignas(16) std::array<std::uint8_t, 16> block = cbc_iv_block(seq), zero{}, iv{};
     IMB_AES128_CFB_ONE(t->jobs, iv.data(), zero.data(), block.data(), k_->iv_enc, 16);  // = AES(block)
     std::memcpy(out.data(), iv.data(), out.size() < 16 ? out.size() : 16);
@@ -408,9 +409,12 @@ class ipsec_mb_backend {
   // AES-GCM, AES-GMAC and ChaCha20-Poly1305: one direct call each way; the tag is checked
   // after decryption in the same call, and the payload wiped if it fails.
   errc aead_direct(IMB_MGR* m, const esp_packet_view& v, bool encrypt) noexcept {
-    std::array<std::uint8_t, 12> aad{}, nonce{};
+    std::array<std::uint8_t, 12> aad_esn{}, nonce{};
     std::array<std::uint8_t, 16> tag{};
-    const std::size_t aad_len = esp_aad(v, aad);
+    // the AAD is SPI || sequence number (RFC 4106 §5): the packet's first 8 bytes as they
+    // are; with ESN, SPI || high || low bits (§5, RFC 4303 §2.2.1), put together here
+    const std::size_t aad_len = v.esn ? esp_aad(v, aad_esn) : 8;
+    const std::uint8_t* aad = v.esn ? aad_esn.data() : v.packet.data();
     std::memcpy(nonce.data(), salt_.data(), 4);  // RFC 4106 §4, RFC 4543 §3.1, RFC 7634 §2: salt || IV
     std::memcpy(nonce.data() + 4, v.iv(), 8);
     std::uint8_t* b = v.body();
@@ -422,16 +426,16 @@ class ipsec_mb_backend {
       case cipher_mode::gcm:
         switch (suite_.c().key_size) {
           case 16:
-            if (encrypt) IMB_AES128_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
-            else IMB_AES128_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            if (encrypt) IMB_AES128_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
+            else IMB_AES128_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
             break;
           case 24:
-            if (encrypt) IMB_AES192_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
-            else IMB_AES192_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            if (encrypt) IMB_AES192_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
+            else IMB_AES192_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
             break;
           default:
-            if (encrypt) IMB_AES256_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
-            else IMB_AES256_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad.data(), aad_len, t, v.icv_size);
+            if (encrypt) IMB_AES256_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
+            else IMB_AES256_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
         }
         break;
       case cipher_mode::gmac: {  // RFC 4543 §3.3-3.5: SPI .. trailer is all AAD, nothing is encrypted
@@ -441,7 +445,7 @@ class ipsec_mb_backend {
         const std::uint8_t* rest = v.packet.data();
         std::size_t rest_len = 8 + v.iv_size + n;
         if (v.esn) {
-          std::memcpy(first.data(), aad.data(), 12);
+          std::memcpy(first.data(), aad, 12);
           std::memcpy(first.data() + 12, v.iv(), 4);
           rest = v.iv() + 4;
           rest_len = v.iv_size - 4 + n;
@@ -452,7 +456,7 @@ class ipsec_mb_backend {
       }
       case cipher_mode::chacha20_poly1305: {
         const std::uint8_t* key = k_->chacha;
-        IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, aad.data(), aad_len);
+        IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, aad, aad_len);
         if (encrypt) IMB_CHACHA20_POLY1305_ENC_UPDATE(m, key, &chacha_ctx_, b, b, n);
         else IMB_CHACHA20_POLY1305_DEC_UPDATE(m, key, &chacha_ctx_, b, b, n);
         IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, t, v.icv_size);  // the same finalize for both directions
