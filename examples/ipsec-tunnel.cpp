@@ -334,23 +334,25 @@ int main(int argc, char** argv) {
         tun_in += n;
         n = 0;
       };
-      // one inner packet into the next frame of the batch (flushed when full)
-      auto take = [&](auto&& fill) {
-        if (n == batch) flush();
+      // an inner packet of `len` bytes at slot n's `head`: clamped and taken into the batch
+      auto take = [&](std::size_t len) {
         std::uint8_t* at = tx_buf.data() + n * stride;
-        const std::size_t len = fill(at + head);
-        if (len == 0) return;
-        byte_span pkt(at + head, len);
-        clamp_tcp_mss(pkt, (pkt[0] >> 4) == 6 ? mss6 : mss4);
+        clamp_tcp_mss({at + head, len}, (at[head] >> 4) == 6 ? mss6 : mss4);
         tx_frames[n++] = frame({at, stride}, head, len);
       };
       for (std::size_t reads = 0; reads < batch; ++reads) {
-        const ssize_t len = read(tun, stage.data(), stage.size());
-        if (len <= 0) break;
-        if (!vnet) {
-          take([&](std::uint8_t* to) { std::memcpy(to, stage.data(), static_cast<std::size_t>(len)); return static_cast<std::size_t>(len); });
+        if (n == batch) flush();
+        std::uint8_t* slot = tx_buf.data() + n * stride + head;
+        if (!vnet) {  // straight into the next slot
+          const ssize_t len = read(tun, slot, room);
+          if (len <= 0) break;
+          take(static_cast<std::size_t>(len));
           continue;
         }
+        // with offload, a read is most often a super-packet whose segments fill several
+        // slots: read it aside, and copy only what is not cut
+        const ssize_t len = read(tun, stage.data(), stage.size());
+        if (len <= 0) break;
         auto v = tun_offload::parse(stage.data(), static_cast<std::size_t>(len));
         auto* p = const_cast<std::uint8_t*>(v.p);
         const std::uint8_t gso = v.h.gso_type & static_cast<std::uint8_t>(~tun_offload::VIRTIO_NET_HDR_GSO_ECN);
@@ -358,16 +360,14 @@ int main(int argc, char** argv) {
         if (tso && (gso == tun_offload::VIRTIO_NET_HDR_GSO_TCPV4 || gso == tun_offload::VIRTIO_NET_HDR_GSO_TCPV6) && v.h.gso_size > 0 &&
             tun_offload::layout(p, v.size, l)) {
           for (std::size_t k = 0;; ++k) {
-            bool more = true;
-            take([&](std::uint8_t* to) {
-              const std::size_t z = tun_offload::segment(p, v.size, l, v.h.gso_size, k, to);
-              more = z != 0;
-              return z;
-            });
-            if (!more) break;
+            if (n == batch) flush();
+            const std::size_t z = tun_offload::segment(p, v.size, l, v.h.gso_size, k, tx_buf.data() + n * stride + head);
+            if (z == 0) break;
+            take(z);
           }
         } else if (gso == tun_offload::VIRTIO_NET_HDR_GSO_NONE && tun_offload::complete_checksum(p, v.size, v.h)) {
-          take([&](std::uint8_t* to) { std::memcpy(to, p, v.size); return v.size; });
+          std::memcpy(slot, p, v.size);
+          take(v.size);
         } else {
           ++encap_errors["TUN: offload the tunnel does not do"];
         }

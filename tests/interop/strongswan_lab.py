@@ -443,26 +443,12 @@ def passive_and_active(tool, tunnel, work, proposal, tag, results):
         lab.kill_charon("B")
         spi_in, spi_out, _ = sas[-1]
         lines = xfrm_lines(proposal, sas[-1:], {spi_in: f"replay-oseq {seq.get(spi_in, 0)}", spi_out: f"replay-seq {seq.get(spi_out, 0)}"})
-        name = proposal.split("-")[0]
-        suite_spec = proposal  # the spec grammar takes strongSwan's names
-        conf = os.path.join(work, f"tunnel-{proposal}.conf")
-        with open(conf, "w") as f:
-            # peer-check: the inbound SAs are bound to strongSwan's address and port 4500
-            f.write(f"tun = encap0\nstack = ipv4(src={B_OUT},dst={A_OUT})/udp(4500)/esp({suite_spec})/ipv4\nunderlay-mtu = 1500\n"
-                    "peer-check = yes\n")
-            f.write("\n".join(lines) + "\n")
         time.sleep(0.3)  # the TUN of the killed charon goes with it
-        log = open(os.path.join(work, f"tunnel-{proposal}.log"), "w")
-        tp = subprocess.Popen(["ip", "netns", "exec", lab.ns["B"], tunnel, conf], stdout=log, stderr=subprocess.STDOUT)
-        for _ in range(50):
-            if "encap0" in lab.nsx("B", "ip link show", check=False) or tp.poll() is not None:
-                break
-            time.sleep(0.1)
-        if tp.poll() is not None:  # the tunnel refused its configuration: say why
-            log.close()
-            results.append((proposal, "active", False, "ipsec-tunnel exited: " + open(log.name).read()))
+        # peer-check: the inbound SAs are bound to strongSwan's address and port 4500
+        tp, conf, log_path = start_tunnel(lab, "B", tunnel, work, proposal, lines, f"tunnel-{proposal}", "peer-check = yes\n")
+        if tp is None:  # the tunnel refused its configuration: say why
+            results.append((proposal, "active", False, "ipsec-tunnel exited: " + open(log_path).read()))
             return
-        lab.nsx("B", f"ip route replace {A_IN}/32 dev encap0 src {B_IN}")
         for _ in range(10):  # the tunnel is up when one ping passes
             if ping(lab, "A", A_IN, B_IN, 1)[0]:
                 break
@@ -480,8 +466,7 @@ def passive_and_active(tool, tunnel, work, proposal, tag, results):
         ok6, m6 = tcp_transfer(lab, "B", "A", A_IN, 4 << 20, work, 5003)
         tp.send_signal(signal.SIGTERM)
         tp.wait(timeout=10)
-        log.close()
-        tail = open(os.path.join(work, f"tunnel-{proposal}.log")).read()
+        tail = open(log_path).read()
         reloaded = "inbound SA 0x0000beef" in tail and "stopped after 1 reloads" in tail and "deleted" not in tail
         bound = f"inbound SA 0x{spi_out} " in tail and f"from {A_OUT}:4500" in tail
         ok_active = ok3 and ok4 and ok5 and ok6 and reloaded and bound
@@ -516,24 +501,25 @@ def rekey(tool, work, proposal, tag, results):
         lab.down()
 
 
-def start_tunnel(lab, side, tunnel, work, proposal, lines):
-    """encap's ipsec-tunnel on `side` with the SA lines (fresh sequence numbers on both
-    sides), the route to the other inner address through it; the process, or None."""
+def start_tunnel(lab, side, tunnel, work, proposal, lines, name, extra=""):
+    """encap's ipsec-tunnel on `side` with the SA lines (and `extra` config lines), the
+    route to the other inner address through it: (process or None if it exited on its
+    config, config path, log path)."""
     lo, ro, li, ri = (A_OUT, B_OUT, A_IN, B_IN) if side == "A" else (B_OUT, A_OUT, B_IN, A_IN)
-    conf = os.path.join(work, f"throughput-{side}.conf")
-    with open(conf, "w") as f:
-        f.write(f"tun = encap0\nstack = ipv4(src={lo},dst={ro})/udp(4500)/esp({proposal})/ipv4\nunderlay-mtu = 1500\n")
+    conf, log_path = os.path.join(work, f"{name}.conf"), os.path.join(work, f"{name}.log")
+    with open(conf, "w") as f:  # (the spec grammar takes strongSwan's suite names)
+        f.write(f"tun = encap0\nstack = ipv4(src={lo},dst={ro})/udp(4500)/esp({proposal})/ipv4\nunderlay-mtu = 1500\n{extra}")
         f.write("\n".join(lines) + "\n")
-    log = open(os.path.join(work, f"throughput-{side}.log"), "w")
-    p = subprocess.Popen(["ip", "netns", "exec", lab.ns[side], tunnel, conf], stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path, "w") as log:
+        p = subprocess.Popen(["ip", "netns", "exec", lab.ns[side], tunnel, conf], stdout=log, stderr=subprocess.STDOUT)
     for _ in range(50):
         if "encap0" in lab.nsx(side, "ip link show", check=False) or p.poll() is not None:
             break
         time.sleep(0.1)
     if p.poll() is not None:
-        return None
+        return None, conf, log_path
     lab.nsx(side, f"ip route replace {ri}/32 dev encap0 src {li}")
-    return p
+    return p, conf, log_path
 
 
 def throughput(tunnel, work, proposal, tag, seconds, results):
@@ -554,10 +540,9 @@ def throughput(tunnel, work, proposal, tag, seconds, results):
         time.sleep(0.3)  # their TUN devices and routes go with them
         lines = xfrm_lines(proposal, sas[-1:])
         for side in ("B", "A"):
-            p = start_tunnel(lab, side, tunnel, work, proposal, lines)
+            p, _, log_path = start_tunnel(lab, side, tunnel, work, proposal, lines, f"throughput-{side}")
             if p is None:
-                results.append((proposal, "throughput", False, f"ipsec-tunnel exited on {side}: "
-                                + open(os.path.join(work, f"throughput-{side}.log")).read()))
+                results.append((proposal, "throughput", False, f"ipsec-tunnel exited on {side}: " + open(log_path).read()))
                 return
             tunnels.append(p)
         for _ in range(10):

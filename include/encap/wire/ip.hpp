@@ -96,7 +96,6 @@ constexpr void write_ipv4(std::uint8_t* h, std::size_t total_length, ipv4_fields
   store_be32(h, w0);
   store_be32(h + 4, w1);
   if (std::is_constant_evaluated()) {
-    store_be32(h + 8, w2);
     for (std::size_t i = 0; i < 4; ++i) { h[12 + i] = f.src[i]; h[16 + i] = f.dst[i]; }
   } else {
     std::memcpy(h + 12, f.src.data(), 4);
