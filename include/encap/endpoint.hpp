@@ -93,7 +93,7 @@ class endpoint<Backend, stack<Ls...>> {
   // room, sequence exhaustion) runs before anything is written; if the crypto backend
   // itself fails (crypto_failure), f, the SA's sequence number and this endpoint's IPv4 ID
   // and GRE sequence number are put back, so a retry encapsulates once.
-  result<byte_span> encap(frame& f) noexcept {
+  ENCAP_FLATTEN result<byte_span> encap(frame& f) noexcept {
     enc_ctx c{};
     if (const auto r = admit(f, c); !r) return r;
     const frame before = f;
@@ -110,7 +110,7 @@ class endpoint<Backend, stack<Ls...>> {
 
   // Validates and strips every layer, outermost first. On success f holds the inner IP
   // packet; on failure detail is the index of the layer that failed (size: the inner packet).
-  result<decap_info> decap(frame& f) noexcept {
+  ENCAP_FLATTEN result<decap_info> decap(frame& f) noexcept {
     dec_ctx c{};
     if (const errc e = decap_layer<0>(f, c); e != errc::ok) return result<decap_info>(e, c.layer);
     return decap_inner(f, c);
@@ -218,7 +218,7 @@ class endpoint<Backend, stack<Ls...>> {
     constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
     const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
     if (!inner) return result<byte_span>(inner.error(), inner.detail);  // (detail: the tunnel MTU)
-    c.inner = inner.value();
+    take_inner(c, inner.value());
     return f.data();
   }
 

@@ -12,6 +12,18 @@
 #include "wire/ip.hpp"
 #include "wire/walk.hpp"
 
+// Inline every call in the function (GCC, Clang): one packet's whole path, unrolled over
+// its layers, with the frame's bounds in registers rather than reloaded by each codec
+// (typed encap of 64 B AES-GCM: 728 instructions outside the cipher before, 559 after).
+// Define ENCAP_FLATTEN empty before including encap to trade that for compile time.
+#ifndef ENCAP_FLATTEN
+#if defined(__GNUC__)
+#define ENCAP_FLATTEN [[gnu::flatten]]
+#else
+#define ENCAP_FLATTEN
+#endif
+#endif
+
 namespace encap {
 inline namespace v0 {
 
@@ -73,6 +85,18 @@ inline result<inner_ip_info> admit_inner(const frame& f, std::uint8_t version, s
   if (f.headroom() < headroom) return errc::no_headroom;
   if (f.tailroom() < tailroom) return errc::no_tailroom;
   return inner.value();
+}
+
+// Stores what admit_inner found where the flattened encap reads it. GCC 12.2 at -O2, with
+// encap flattened, reads the stored TOS back as the zero the walk started with (the copy
+// is SLP-vectorized, and value numbering misses it): every outer header lost its DSCP/ECN
+// (test_endpoint's DSCP case caught it). An asm that reads the copy makes it stay.
+// -O3, Clang, -fno-tree-slp-vectorize or -fno-tree-pre do not show it.
+inline void take_inner(encap_walk& w, const inner_ip_info& inner) noexcept {
+  w.inner = inner;
+#if defined(__GNUC__) && !defined(__clang__)
+  __asm__("" : : "m"(w.inner));
+#endif
 }
 
 // After every layer: the inner packet's length field, less any TFC padding, and RFC 6040

@@ -35,13 +35,6 @@
 #include "wire/udp.hpp"
 #include "wire/walk.hpp"
 
-// Inline every call in the function (GCC, Clang): a shape's unrolled decapsulation.
-#if defined(__GNUC__)
-#define ENCAP_FLATTEN [[gnu::flatten]]
-#else
-#define ENCAP_FLATTEN
-#endif
-
 namespace encap {
 inline namespace v0 {
 
@@ -249,7 +242,7 @@ class runtime_endpoint {
     if (esp_index_ != size_ && out_->exhausted()) return errc::sequence_exhausted;
     const auto inner = admit_inner(f, inner_version_, max_inner_, headroom_, tailroom_);
     if (!inner) return result<byte_span>(inner.error(), inner.detail);  // (detail: the tunnel MTU)
-    c.inner = inner.value();
+    take_inner(c, inner.value());
     return f.data();
   }
 
