@@ -1,6 +1,7 @@
 // bytes.hpp, frame.hpp and wire/*.hpp: checksums, header build and parse-and-validate.
 #include <encap/bytes.hpp>
 #include <encap/frame.hpp>
+#include <encap/wire/esp.hpp>
 #include <encap/wire/gre.hpp>
 #include <encap/wire/ip.hpp>
 #include <encap/wire/udp.hpp>
@@ -228,5 +229,48 @@ TEST_SUITE("wire") {
     CHECK(classify_nat_t(keepalive) == errc::nat_keepalive);
     CHECK(classify_nat_t(ike) == errc::non_esp_marker);
     CHECK(classify_nat_t(esp) == errc::ok);
+  }
+
+  // RFC 4303 §2.4: padding bytes are 1, 2, 3, ...; the checker reads the eight bytes
+  // ending at the padding when it may (pad_len <= 8 and enough payload in front), so each
+  // length, each corrupted byte and each amount of payload in front is tried.
+  TEST_CASE("ESP padding: written and checked as RFC 4303 §2.4 says, at every length") {
+    for (std::size_t pad_len = 0; pad_len <= 20; ++pad_len)
+      for (std::size_t before = 0; before <= 10; ++before) {
+        CAPTURE(pad_len);
+        CAPTURE(before);
+        std::vector<std::uint8_t> b(before + pad_len, 0xee);  // payload, then the padding
+        for (std::size_t i = 0; i < pad_len; ++i) b[before + i] = static_cast<std::uint8_t>(i + 1);
+        CHECK(esp_padding_valid(b.data() + before, pad_len, before));
+        for (std::size_t i = 0; i < pad_len; ++i) {  // any one padding byte wrong
+          auto bad = b;
+          bad[before + i] ^= 0x10;
+          CHECK_FALSE(esp_padding_valid(bad.data() + before, pad_len, before));
+        }
+        if (before) {  // the payload in front is not padding
+          auto other = b;
+          other[before - 1] = 0;
+          CHECK(esp_padding_valid(other.data() + before, pad_len, before));
+        }
+      }
+  }
+
+  TEST_CASE("ESP trailer: padding, pad length and next header, nothing past the packet") {
+    for (std::size_t pad_len = 0; pad_len <= 20; ++pad_len)
+      for (std::size_t icv : {0, 8, 12, 16}) {
+        CAPTURE(pad_len);
+        CAPTURE(icv);
+        const std::size_t n = 5, tfc = 3, tail = tfc + pad_len + 2 + icv;
+        std::array<std::uint8_t, 64> buf;  // the packet, then guard bytes
+        buf.fill(0xaa);
+        REQUIRE(n + tail + 8 <= buf.size());
+        write_esp_trailer(buf.data(), n, n + tfc, pad_len, ip_proto::ipv4, tail);
+        for (std::size_t i = 0; i < n; ++i) CHECK(buf[i] == 0xaa);         // the payload untouched
+        for (std::size_t i = 0; i < tfc; ++i) CHECK(buf[n + i] == 0);      // TFC padding: zeros (RFC 4303 §2.7)
+        for (std::size_t i = 0; i < pad_len; ++i) CHECK(buf[n + tfc + i] == i + 1);
+        CHECK(buf[n + tfc + pad_len] == pad_len);
+        CHECK(buf[n + tfc + pad_len + 1] == ip_proto::ipv4);
+        for (std::size_t i = n + tail; i < buf.size(); ++i) CHECK(buf[i] == 0xaa);  // the guard
+      }
   }
 }

@@ -30,7 +30,10 @@ constexpr std::uint32_t load_be32(const std::uint8_t* p) noexcept {
   return __builtin_bswap32(v);
 }
 constexpr std::uint64_t load_be64(const std::uint8_t* p) noexcept {
-  return std::uint64_t{load_be32(p)} << 32 | load_be32(p + 4);
+  if (std::is_constant_evaluated()) return std::uint64_t{load_be32(p)} << 32 | load_be32(p + 4);
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
 }
 constexpr void store_be16(std::uint8_t* p, std::uint16_t v) noexcept {
   if (std::is_constant_evaluated()) {

@@ -144,7 +144,7 @@ class alignas(64) esp_sa {
     const std::uint64_t seq = next_seq_;
     if (seq == max_seq()) exhausted_ = true; else ++next_seq_;  // refuse, never wrap (RFC 4303 §3.3.3)
 
-    write_esp_trailer(f.begin(), n, p, pad_len, next_header);
+    write_esp_trailer(f.begin(), n, p, pad_len, next_header, tail);
     (void)f.put(tail);
     (void)f.push(head);
     std::uint8_t* h = f.begin();
@@ -230,7 +230,8 @@ class alignas(64) esp_sa {
       if (pad_len + esp_trailer_fixed > body || next_header == ip_proto::no_next) return errc::esp_bad_trailer;
     } else {
       if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
-      if (!esp_padding_valid(b + body - esp_trailer_fixed - pad_len, pad_len)) return errc::esp_bad_padding;
+      const std::size_t payload = body - esp_trailer_fixed - pad_len;
+      if (!esp_padding_valid(b + payload, pad_len, payload)) return errc::esp_bad_padding;
       // checked again: one burst may carry the same sequence number twice
       if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
       replay_.update(in.seq);

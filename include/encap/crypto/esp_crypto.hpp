@@ -152,6 +152,7 @@ inline void random_bytes(std::uint8_t* p, std::size_t n) {
 // unpredictable one (RFC 3602 §3): the block 0^64 || seq encrypted under a random AES-128
 // key of the SA's own; the backend does that one encryption.
 inline void counter_iv(std::uint64_t seq, byte_span out) noexcept {
+  if (out.size() == 8) return store_be64(out.data(), seq);  // every counter suite's IV: one store
   std::array<std::uint8_t, 8> b{};
   store_be64(b.data(), seq);
   std::memcpy(out.data(), b.data(), out.size() < 8 ? out.size() : 8);

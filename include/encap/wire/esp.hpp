@@ -31,21 +31,43 @@ inline constexpr auto esp_padding_bytes = [] {
 }();
 
 // Behind a payload of n bytes at t: TFC zeros up to p, then the padding 1, 2, 3, ...
-// (RFC 4303 §2.4, §2.7), Pad Length and Next Header.
-inline void write_esp_trailer(std::uint8_t* t, std::size_t n, std::size_t p, std::size_t pad_len, std::uint8_t next_header) noexcept {
+// (RFC 4303 §2.4, §2.7), Pad Length and Next Header. `tail`: the bytes from t + n that
+// belong to the packet (trailer and ICV), which may be written before the ICV is.
+inline void write_esp_trailer(std::uint8_t* t, std::size_t n, std::size_t p, std::size_t pad_len, std::uint8_t next_header,
+                              std::size_t tail) noexcept {
   t += n;
   if (p > n) {
     std::memset(t, 0, p - n);
     t += p - n;
   }
-  std::memcpy(t, esp_padding_bytes.data(), pad_len);  // one copy, not a byte loop
+  // one copy, not a byte loop; up to 8 bytes (AES-GCM, ChaCha20: 0-3) as one fixed store
+  // over what Pad Length, Next Header and the ICV then overwrite
+  if (pad_len <= 8 && tail - (p - n) >= 8) std::memcpy(t, esp_padding_bytes.data(), 8);
+  else std::memcpy(t, esp_padding_bytes.data(), pad_len);
   t[pad_len] = static_cast<std::uint8_t>(pad_len);
   t[pad_len + 1] = next_header;
 }
 
-// The padding bytes of a decrypted body must be 1, 2, 3, ... (RFC 4303 §2.4).
-constexpr bool esp_padding_valid(const std::uint8_t* pad, std::size_t pad_len) noexcept {
-  if (!std::is_constant_evaluated()) return std::memcmp(pad, esp_padding_bytes.data(), pad_len) == 0;  // (decrypted and authenticated: no secret timing)
+// The last eight bytes before Pad Length when the padding is k <= 8 bytes, big-endian,
+// under a mask of its k bytes: 1, 2, ... k.
+inline constexpr auto esp_padding_tail = [] {
+  std::array<std::uint64_t, 9> v{};
+  for (std::size_t k = 1; k < v.size(); ++k)
+    for (std::size_t i = 0; i < k; ++i) v[k] |= std::uint64_t{i + 1} << (8 * (k - 1 - i));
+  return v;
+}();
+
+// The padding bytes of a decrypted body must be 1, 2, 3, ... (RFC 4303 §2.4). `before`:
+// how many bytes in front of `pad` may be read (the payload's).
+constexpr bool esp_padding_valid(const std::uint8_t* pad, std::size_t pad_len, std::size_t before = 0) noexcept {
+  // (decrypted and authenticated: no secret timing)
+  if (!std::is_constant_evaluated()) {
+    if (pad_len <= 8 && pad_len + before >= 8) {  // one compare of the eight bytes ending at the padding's end
+      const std::uint64_t mask = pad_len ? ~std::uint64_t{0} >> (64 - 8 * pad_len) : 0;
+      return (load_be64(pad + pad_len - 8) & mask) == esp_padding_tail[pad_len];
+    }
+    return std::memcmp(pad, esp_padding_bytes.data(), pad_len) == 0;
+  }
   for (std::size_t i = 0; i < pad_len; ++i)
     if (pad[i] != static_cast<std::uint8_t>(i + 1)) return false;
   return true;

@@ -85,16 +85,26 @@ inline void encap_gre(frame& f, gre_opt o, bool next_is_ipv6, std::uint32_t key,
 
 // `next.proto` is ip_proto::ipv4 or ipv6 when a tunnel layer (not the inner packet) follows.
 inline errc decap_gre(frame& f, decap_walk& w, const decap_next& next, std::optional<std::uint32_t> key) noexcept {
-  const auto h = parse_gre(f.data(), key);
-  if (!h) return h.error();
-  const std::uint16_t pt = h.value().protocol;
+  const byte_span p = f.data();
+  std::uint16_t pt = 0;
+  std::size_t length = 4;
+  std::optional<std::uint32_t> seq;
+  if (!key && p.size() >= 4 && load_be16(p.data()) == 0) {  // the bare header (as parse_gre's first case), without building a gre_parsed
+    pt = load_be16(p.data() + 2);
+  } else {
+    const auto h = parse_gre(p, key);
+    if (!h) return h.error();
+    pt = h.value().protocol;
+    length = h.value().header_length;
+    seq = h.value().seq;
+  }
   if (next.inner) {
     if (w.accept_inner(next, pt == ether_type::ipv4, pt == ether_type::ipv6) != errc::ok) return errc::gre_unexpected_protocol;
   } else if (pt != (next.proto == ip_proto::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {
     return errc::gre_unexpected_protocol;
   }
-  w.gre_seq = h.value().seq;
-  (void)f.pull(h.value().header_length);
+  w.gre_seq = seq;
+  (void)f.pull(length);
   return errc::ok;
 }
 

@@ -128,12 +128,11 @@ constexpr result<ipv4_parsed> parse_ipv4(const_byte_span p) noexcept {
     const std::size_t total = w0 & 0xffff;
     if (total < 20) return errc::ip_bad_total_length;
     if (total > p.size()) return errc::truncated;
-    std::uint64_t sum = 0;  // RFC 1071 over the five words as they lie: byte order does not matter for "all ones"
-    for (std::size_t i = 0; i < 20; i += 4) {
-      std::uint32_t w;
-      std::memcpy(&w, p.data() + i, 4);
-      sum += w;
-    }
+    // RFC 1071 over the five words as they lie: byte order does not matter for "all ones"
+    // (written out: GCC keeps a five-step loop as a loop, 25 instructions instead of 10)
+    std::uint32_t w[5];
+    std::memcpy(w, p.data(), 20);
+    std::uint64_t sum = std::uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
     sum = (sum & 0xffffffffu) + (sum >> 32);
     sum = (sum & 0xffffffffu) + (sum >> 32);  // 32 bits
     sum = (sum & 0xffff) + (sum >> 16);
