@@ -118,29 +118,17 @@ class runtime_endpoint {
 
   // As endpoint::encap: on success f holds the outer packet; every check that can fail
   // runs before anything is written; a crypto failure puts f and the counters back.
+  // A stack of an unrolled shape runs one function for the whole packet (encap_one).
   result<byte_span> encap(frame& f) noexcept {
-    encap_walk c{};
-    if (const auto r = admit(f, c); !r) return r;
-    const frame before = f;
-    const std::uint16_t ip_id = ip_id_;
-    const std::uint32_t gre_seq = gre_seq_;
-    if (const errc e = encap_one_ ? (this->*encap_one_)(f, c) : encap_layers(f, c, written_, nullptr); e != errc::ok) {
-      f = before;
-      ip_id_ = ip_id;
-      gre_seq_ = gre_seq;
-      return e;
-    }
-    return f.data();
+    if (encap_one_) return (this->*encap_one_)(f);
+    return encap_packet(f, [this](frame& g, encap_walk& c) { return encap_layers(g, c, written_, nullptr); });
   }
 
   // As endpoint::decap; the ESP layer's SA is found in the table by SPI (and by the
   // sending peer, for SAs the table binds to one).
   result<decap_info> decap(frame& f) noexcept {
-    decap_walk c{};
-    pending p{};
-    const errc e = decap_one_ ? (this->*decap_one_)(f, c, p) : decap_layers(f, c, 0, nullptr, p);
-    if (e != errc::ok) return result<decap_info>(e, c.layer);
-    return decap_inner_packet(f, c, size_);
+    if (decap_one_) return (this->*decap_one_)(f);
+    return decap_packet(f, [this](frame& g, decap_walk& c, pending& p) { return decap_layers(g, c, 0, nullptr, p); });
   }
 
   // Bursts, as endpoint's: the same results as one call per packet, in order.
@@ -237,6 +225,31 @@ class runtime_endpoint {
   };
 
 
+  // One packet around its layers (`layers(f, c)`): admission first, and after a crypto
+  // failure the frame and the counters put back.
+  template <class Layers>
+  result<byte_span> encap_packet(frame& f, Layers layers) noexcept {
+    encap_walk c{};
+    if (const auto r = admit(f, c); !r) return r;
+    const frame before = f;
+    const std::uint16_t ip_id = ip_id_;
+    const std::uint32_t gre_seq = gre_seq_;
+    if (const errc e = layers(f, c); e != errc::ok) {
+      f = before;
+      ip_id_ = ip_id;
+      gre_seq_ = gre_seq;
+      return e;
+    }
+    return f.data();
+  }
+  template <class Layers>
+  result<decap_info> decap_packet(frame& f, Layers layers) noexcept {
+    decap_walk c{};
+    pending p{};
+    if (const errc e = layers(f, c, p); e != errc::ok) return result<decap_info>(e, c.layer);
+    return decap_inner_packet(f, c, size_);
+  }
+
   result<byte_span> admit(frame& f, encap_walk& c) const noexcept {
     if (esp_index_ != size_ && !out_) return errc::esp_unknown_spi;  // no outbound SA
     if (esp_index_ != size_ && out_->exhausted()) return errc::sequence_exhausted;
@@ -248,7 +261,7 @@ class runtime_endpoint {
 
   // Writes layers [0, from) innermost first. With `deferred` (a burst), stops after ESP's
   // prepare and leaves its view there; resumed with from = esp_index_.
-  errc encap_layers(frame& f, encap_walk& c, std::size_t from, esp_packet_view* deferred) noexcept {
+  [[gnu::noinline]] errc encap_layers(frame& f, encap_walk& c, std::size_t from, esp_packet_view* deferred) noexcept {
     for (std::size_t i = from; i-- > 0;) {
       errc e = errc::ok;
       switch (steps_[i].kind) {
@@ -294,7 +307,7 @@ class runtime_endpoint {
   // ICV passes the walk goes on with the layer inside it). With `deferred` (a burst),
   // stops after ESP's checks and leaves the SA and packet in `p`. Common shapes run
   // unrolled (decap_shape_from); the others through this loop.
-  errc decap_layers(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
+  [[gnu::noinline]] errc decap_layers(frame& f, decap_walk& c, std::size_t from, pending* deferred, pending& p) noexcept {
     if (decap_shape_) return (this->*decap_shape_)(f, c, from, deferred, p);
     for (std::size_t i = from; i < written_; ++i) {
       errc e = errc::ok;
@@ -376,22 +389,25 @@ class runtime_endpoint {
     (void)(take_shape(S{}) || ...);  // the first that fits; none: the loop
   }
 
-  // One packet of a shape, innermost layer first, every step inlined.
+  // One packet of a shape, admission to result, innermost layer first, every step inlined
+  // (as the typed endpoint's encap).
   template <layer_kind... K>
-  ENCAP_FLATTEN errc encap_one(frame& f, encap_walk& c) noexcept {
-    constexpr layer_kind kinds[] = {K...};
-    errc e = errc::ok;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      constexpr std::size_t n = sizeof...(K);
-      (void)((e = encap_step<kinds[n - 1 - I]>(f, c, n - 1 - I, nullptr), e == errc::ok) && ...);
-    }(std::make_index_sequence<sizeof...(K)>{});
-    return e;
+  ENCAP_FLATTEN result<byte_span> encap_one(frame& f) noexcept {
+    return encap_packet(f, [this](frame& g, encap_walk& c) {
+      constexpr layer_kind kinds[] = {K...};
+      errc e = errc::ok;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        constexpr std::size_t n = sizeof...(K);
+        (void)((e = encap_step<kinds[n - 1 - I]>(g, c, n - 1 - I, nullptr), e == errc::ok) && ...);
+      }(std::make_index_sequence<sizeof...(K)>{});
+      return e;
+    });
   }
 
   // One packet of a shape: every step inlined into one function, `from` and `deferred` constants.
   template <layer_kind... K>
-  ENCAP_FLATTEN errc decap_one(frame& f, decap_walk& c, pending& p) noexcept {
-    return decap_shape_from<0, K...>(f, c, 0, nullptr, p);
+  ENCAP_FLATTEN result<decap_info> decap_one(frame& f) noexcept {
+    return decap_packet(f, [this](frame& g, decap_walk& c, pending& p) { return decap_shape_from<0, K...>(g, c, 0, nullptr, p); });
   }
 
   // Layers [from, end) of a shape, a burst's ESP stopping after its checks (decap_layers).
@@ -431,9 +447,9 @@ class runtime_endpoint {
   std::size_t headroom_ = 0, tailroom_ = 0, max_inner_ = 0, esp_room_ = unlimited;
   bool check_outer_ = false;
   // the stack's unrolled shape (nullptr: none, the per-layer loop)
-  errc (runtime_endpoint::*decap_one_)(frame&, decap_walk&, pending&) noexcept = nullptr;
+  result<decap_info> (runtime_endpoint::*decap_one_)(frame&) noexcept = nullptr;
   errc (runtime_endpoint::*decap_shape_)(frame&, decap_walk&, std::size_t, pending*, pending&) noexcept = nullptr;
-  errc (runtime_endpoint::*encap_one_)(frame&, encap_walk&) noexcept = nullptr;
+  result<byte_span> (runtime_endpoint::*encap_one_)(frame&) noexcept = nullptr;
   std::uint16_t ip_id_ = 0;
   std::uint32_t gre_seq_ = 0;
 };
