@@ -61,9 +61,10 @@ inline constexpr auto esp_padding_tail = [] {
 // how many bytes in front of `pad` may be read (the payload's).
 constexpr bool esp_padding_valid(const std::uint8_t* pad, std::size_t pad_len, std::size_t before = 0) noexcept {
   // (decrypted and authenticated: no secret timing)
+  if (pad_len == 0) return true;
   if (!std::is_constant_evaluated()) {
     if (pad_len <= 8 && pad_len + before >= 8) {  // one compare of the eight bytes ending at the padding's end
-      const std::uint64_t mask = pad_len ? ~std::uint64_t{0} >> (64 - 8 * pad_len) : 0;
+      const std::uint64_t mask = ~std::uint64_t{0} >> (64 - 8 * pad_len);
       return (load_be64(pad + pad_len - 8) & mask) == esp_padding_tail[pad_len];
     }
     return std::memcmp(pad, esp_padding_bytes.data(), pad_len) == 0;
