@@ -23,6 +23,10 @@
 // job without hashing 7 idle AVX2 lanes (about 3x faster for one CBC + HMAC-SHA1 packet of
 // 1414 bytes on this machine class), and it is as fast or faster in bursts too.
 //
+// Code path: the library's best for the CPU, unless set_ipsec_mb_arch() asks for an older
+// one (SSE, AVX2), to measure on one machine what a CPU without AVX-512 gets or to keep
+// AVX-512 off a core; threads take the choice when they first use the backend.
+//
 // Per packet: no allocation, no system call, no exception. Key schedules are allocated
 // once per SA at setup. Decryption runs in the same call or job as verification, so a
 // packet whose ICV fails has its payload wiped before the error is returned: nothing
@@ -34,18 +38,48 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "esp_crypto.hpp"
 
 namespace encap {
 inline namespace v0 {
 
+// intel-ipsec-mb's code paths (IMB_ARCH_*): `best` is the library's choice for the CPU.
+enum class ipsec_mb_arch : std::uint8_t { best, sse, avx2, avx512 };
+
+constexpr std::string_view to_string(ipsec_mb_arch a) noexcept {
+  switch (a) {
+    case ipsec_mb_arch::best: return "best";
+    case ipsec_mb_arch::sse: return "sse";
+    case ipsec_mb_arch::avx2: return "avx2";
+    case ipsec_mb_arch::avx512: return "avx512";
+  }
+  return "?";
+}
+
 namespace detail {
+
+inline std::atomic<ipsec_mb_arch> ipsec_mb_arch_wanted{ipsec_mb_arch::best};
+
+// Initialises `m` for `a`; false where this CPU lacks the features `a` needs (the library
+// would fault, not refuse, on some).
+inline bool init_imb(IMB_MGR* m, ipsec_mb_arch a) noexcept {
+  const auto has = [m](std::uint64_t need) { return (m->features & need) == need; };
+  switch (a) {
+    case ipsec_mb_arch::best: init_mb_mgr_auto(m, nullptr); break;
+    case ipsec_mb_arch::sse: if (!has(IMB_CPUFLAGS_SSE)) return false; init_mb_mgr_sse(m); break;
+    case ipsec_mb_arch::avx2: if (!has(IMB_CPUFLAGS_AVX2)) return false; init_mb_mgr_avx2(m); break;
+    case ipsec_mb_arch::avx512: if (!has(IMB_CPUFLAGS_AVX512)) return false; init_mb_mgr_avx512(m); break;
+  }
+  return imb_get_errno(m) == 0;
+}
 
 // Per thread: the managers and the scratch of the jobs in flight.
 struct imb_thread {
@@ -64,8 +98,7 @@ struct imb_thread {
 
   imb_thread() noexcept {
     best = alloc_mb_mgr(0);
-    if (best) init_mb_mgr_auto(best, nullptr);
-    if (best && imb_get_errno(best) != 0) { free_mb_mgr(best); best = nullptr; }
+    if (best && !init_imb(best, ipsec_mb_arch_wanted.load(std::memory_order_relaxed))) { free_mb_mgr(best); best = nullptr; }
     if (!best) return;
     jobs = bursts = best;
     if (!(best->features & IMB_FEATURE_SHANI)) return;
@@ -91,6 +124,34 @@ struct imb_thread {
 };
 
 }  // namespace detail
+
+// The code path for threads that use the backend for the first time after this call (a
+// thread keeps its managers). False, and nothing changes, where this CPU cannot run it.
+// An SA runs on the code path of the thread that built it: on a thread with another one,
+// its AEAD calls fail (crypto_failure), since AES-GCM's key data differs between paths.
+inline bool set_ipsec_mb_arch(ipsec_mb_arch a) noexcept {
+  if (a != ipsec_mb_arch::best) {
+    IMB_MGR* m = alloc_mb_mgr(0);
+    const bool ok = m && detail::init_imb(m, a);
+    if (m) free_mb_mgr(m);
+    if (!ok) return false;
+  }
+  detail::ipsec_mb_arch_wanted.store(a, std::memory_order_relaxed);
+  return true;
+}
+
+// The code path this thread's managers run (IMB_ARCH_* as ipsec_mb_arch; `best` if they
+// cannot be had).
+inline ipsec_mb_arch ipsec_mb_arch_in_use() noexcept {
+  const detail::imb_thread* t = detail::imb_thread::get();
+  if (!t) return ipsec_mb_arch::best;
+  switch (t->best->used_arch) {
+    case IMB_ARCH_SSE: return ipsec_mb_arch::sse;
+    case IMB_ARCH_AVX2: return ipsec_mb_arch::avx2;
+    case IMB_ARCH_AVX512: return ipsec_mb_arch::avx512;
+    default: return ipsec_mb_arch::best;
+  }
+}
 
 class ipsec_mb_backend {
  public:
@@ -137,15 +198,25 @@ class ipsec_mb_backend {
     if (!t) throw std::runtime_error("ipsec_mb backend: no job manager (out of memory, or no usable CPU architecture)");
     const cipher_info& c = s.c();
     IMB_MGR* m = t->best;
+    arch_ = m->used_arch;
     const std::uint8_t* key = keys.encryption.data();
     if (c.salt_size) std::memcpy(salt_.data(), key + c.key_size, c.salt_size);
     switch (c.mode) {
       case cipher_mode::gcm:
       case cipher_mode::gmac:
         switch (aes_key_bits(c)) {
-          case 128: IMB_AES128_GCM_PRE(m, key, &k_->gcm); break;
-          case 192: IMB_AES192_GCM_PRE(m, key, &k_->gcm); break;
-          default: IMB_AES256_GCM_PRE(m, key, &k_->gcm); break;
+          case 128:
+            IMB_AES128_GCM_PRE(m, key, &k_->gcm);
+            gcm_enc_ = &IMB_MGR::gcm128_enc, gcm_dec_ = &IMB_MGR::gcm128_dec;
+            break;
+          case 192:
+            IMB_AES192_GCM_PRE(m, key, &k_->gcm);
+            gcm_enc_ = &IMB_MGR::gcm192_enc, gcm_dec_ = &IMB_MGR::gcm192_dec;
+            break;
+          default:
+            IMB_AES256_GCM_PRE(m, key, &k_->gcm);
+            gcm_enc_ = &IMB_MGR::gcm256_enc, gcm_dec_ = &IMB_MGR::gcm256_dec;
+            break;
         }
         return;
       case cipher_mode::chacha20_poly1305:
@@ -189,7 +260,7 @@ class ipsec_mb_backend {
 
   void make_iv(std::uint64_t seq, byte_span out) noexcept {
     if (out.empty()) return;
-    if (suite_.c().mode != cipher_mode::cbc) return counter_iv(seq, out);
+    if (direct_ != direct_kind::none || suite_.c().mode != cipher_mode::cbc) return counter_iv(seq, out);
     detail::imb_thread* t = detail::imb_thread::get();
     if (!t) return counter_iv(seq, out);  // (no managers: seal fails, the IV is never sent)
     alignas(16) std::array<std::uint8_t, 16> block = cbc_iv_block(seq), zero{}, iv{};
@@ -199,7 +270,7 @@ class ipsec_mb_backend {
 
   // Whether a burst of this SA's packets beats one call each: the job API's multi-buffer
   // lanes do; the AEADs' direct API is one packet per call either way.
-  bool interleaves() const noexcept { return !direct_; }
+  bool interleaves() const noexcept { return direct_ == direct_kind::none; }
 
   errc seal(const esp_packet_view& v) noexcept { return one(v, true); }
   errc open(const esp_packet_view& v) noexcept { return one(v, false); }
@@ -274,9 +345,9 @@ class ipsec_mb_backend {
 
   // One packet: the AEADs straight to their direct call, without the burst loop.
   errc one(const esp_packet_view& v, bool encrypt) noexcept {
-    if (direct_) {
+    if (direct_ != direct_kind::none) {
       detail::imb_thread* t = detail::imb_thread::get();
-      return t ? aead_direct(t->best, v, encrypt) : errc::crypto_failure;
+      return t && t->best->used_arch == arch_ ? aead_direct(t->best, v, encrypt) : errc::crypto_failure;
     }
     errc r = errc::ok;
     run({&v, 1}, {&r, 1}, encrypt);
@@ -289,8 +360,9 @@ class ipsec_mb_backend {
       std::fill_n(out.begin(), v.size(), errc::crypto_failure);
       return;
     }
-    if (direct_) {  // one direct call each
-      for (std::size_t i = 0; i < v.size(); ++i) out[i] = aead_direct(t->best, v[i], encrypt);
+    if (direct_ != direct_kind::none) {  // one direct call each
+      const bool same_code = t->best->used_arch == arch_;
+      for (std::size_t i = 0; i < v.size(); ++i) out[i] = same_code ? aead_direct(t->best, v[i], encrypt) : errc::crypto_failure;
       return;
     }
     // One packet: the SHA-NI manager (SSE) hashes it fastest. Several: with AVX-512, its
@@ -409,7 +481,7 @@ class ipsec_mb_backend {
   // AES-GCM, AES-GMAC and ChaCha20-Poly1305: one direct call each way; the tag is checked
   // after decryption in the same call, and the payload wiped if it fails.
   errc aead_direct(IMB_MGR* m, const esp_packet_view& v, bool encrypt) noexcept {
-    std::array<std::uint8_t, 12> aad_esn{}, nonce{};
+    std::array<std::uint8_t, 12> aad_esn, nonce;  // written before they are read
     std::array<std::uint8_t, 16> tag{};
     // the AAD is SPI || sequence number (RFC 4106 §5): the packet's first 8 bytes as they
     // are; with ESN, SPI || high || low bits (§5, RFC 4303 §2.2.1), put together here
@@ -422,23 +494,11 @@ class ipsec_mb_backend {
     std::uint8_t* t = encrypt ? v.icv() : tag.data();
     const gcm_key_data* g = &k_->gcm;
     const std::uint8_t* iv = nonce.data();
-    switch (suite_.c().mode) {
-      case cipher_mode::gcm:
-        switch (suite_.c().key_size) {
-          case 16:
-            if (encrypt) IMB_AES128_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
-            else IMB_AES128_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
-            break;
-          case 24:
-            if (encrypt) IMB_AES192_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
-            else IMB_AES192_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
-            break;
-          default:
-            if (encrypt) IMB_AES256_GCM_ENC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
-            else IMB_AES256_GCM_DEC(m, g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
-        }
+    switch (direct_) {
+      case direct_kind::gcm:
+        (m->*(encrypt ? gcm_enc_ : gcm_dec_))(g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
         break;
-      case cipher_mode::gmac: {  // RFC 4543 §3.3-3.5: SPI .. trailer is all AAD, nothing is encrypted
+      case direct_kind::gmac: {  // RFC 4543 §3.3-3.5: SPI .. trailer is all AAD, nothing is encrypted
         // with ESN the AAD is SPI || Seq high || Seq low || IV || ...: its first 16 bytes
         // from here, the rest in place
         std::array<std::uint8_t, 16> first{};
@@ -454,7 +514,7 @@ class ipsec_mb_backend {
         if (encrypt) return errc::ok;
         return ct_equal(tag.data(), v.icv(), v.icv_size) ? errc::ok : errc::esp_bad_icv;
       }
-      case cipher_mode::chacha20_poly1305: {
+      case direct_kind::chacha_poly: {
         const std::uint8_t* key = k_->chacha;
         IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, aad, aad_len);
         if (encrypt) IMB_CHACHA20_POLY1305_ENC_UPDATE(m, key, &chacha_ctx_, b, b, n);
@@ -462,8 +522,8 @@ class ipsec_mb_backend {
         IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, t, v.icv_size);  // the same finalize for both directions
         break;
       }
-      case cipher_mode::none: case cipher_mode::cbc: case cipher_mode::ctr: case cipher_mode::ccm:
-        return errc::crypto_failure;  // the job API (not direct_): never here
+      case direct_kind::none:
+        return errc::crypto_failure;  // the job API: never here
     }
     if (encrypt || ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
     secure_wipe(b, n);  // decrypted while authenticating: release nothing
@@ -496,12 +556,22 @@ class ipsec_mb_backend {
 
   esp_suite suite_;
   IMB_HASH_ALG hash_;  // the job API's integrity algorithm, chosen once
+  // The code path the SA was built on: AES-GCM's key data is laid out per path, so a
+  // thread on another one (set_ipsec_mb_arch) gets crypto_failure, never wrong bytes.
+  std::uint32_t arch_ = 0;
   std::unique_ptr<key_schedule, wipe_delete> k_;
   gcm_context_data gcm_ctx_{};
   chacha20_poly1305_context_data chacha_ctx_{};
   secret_bytes<4> salt_;
-  bool direct_ = suite_.c().mode == cipher_mode::gcm || suite_.c().mode == cipher_mode::gmac ||
-                 suite_.c().mode == cipher_mode::chacha20_poly1305;
+  // Chosen when the SA is built, not per packet: which direct call (none: the job API),
+  // and AES-GCM's entries for the key size.
+  enum class direct_kind : std::uint8_t { none, gcm, gmac, chacha_poly };
+  direct_kind direct_ = suite_.c().mode == cipher_mode::gcm                 ? direct_kind::gcm
+                        : suite_.c().mode == cipher_mode::gmac              ? direct_kind::gmac
+                        : suite_.c().mode == cipher_mode::chacha20_poly1305 ? direct_kind::chacha_poly
+                                                                           : direct_kind::none;
+  aes_gcm_enc_dec_t IMB_MGR::*gcm_enc_ = nullptr;
+  aes_gcm_enc_dec_t IMB_MGR::*gcm_dec_ = nullptr;
 };
 
 static_assert(esp_burst_backend<ipsec_mb_backend>);
