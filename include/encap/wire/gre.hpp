@@ -44,34 +44,49 @@ constexpr void write_gre(std::uint8_t* h, std::size_t payload_length, gre_opt o,
   if (csum) store_be16(csum, internet_checksum(h, gre_header_size(o) + payload_length));
 }
 
+// The header as decap reads it: no optionals to build per packet, `flags` says which of
+// key and seq are there (gre_flag_k, gre_flag_s).
+struct gre_header {
+  std::uint16_t flags = 0, protocol = 0;
+  std::uint32_t key = 0, seq = 0;
+  std::size_t header_length = 4;
+};
+
+// Validates version 0, no routing or reserved bits, the checksum if present, and that
+// the key is present and equal exactly when one is configured.
+constexpr result<gre_header> read_gre(const_byte_span p, std::optional<std::uint32_t> expected_key) noexcept {
+  if (p.size() < 4) return errc::truncated;
+  gre_header h{load_be16(&p[0]), load_be16(&p[2])};
+  if (h.flags == 0 && !expected_key) return h;  // RFC 2784's bare header: nothing else to check
+  if ((h.flags & 0x7) != 0) return errc::gre_bad_version;
+  if (h.flags & (gre_flag_r | 0x0ff8)) return errc::gre_reserved_bits;
+  const bool c = h.flags & gre_flag_c, k = h.flags & gre_flag_k, s = h.flags & gre_flag_s;
+  const std::size_t need = std::size_t{4} + std::size_t{4} * (std::size_t{c} + std::size_t{k} + std::size_t{s});
+  if (p.size() < need) return errc::truncated;
+  if (c) {
+    if (internet_checksum(p.data(), p.size()) != 0) return errc::gre_bad_checksum;
+    h.header_length += 4;
+  }
+  if (k) { h.key = load_be32(&p[h.header_length]); h.header_length += 4; }
+  if (s) { h.seq = load_be32(&p[h.header_length]); h.header_length += 4; }
+  if (k != expected_key.has_value() || (k && h.key != *expected_key)) return errc::gre_key_mismatch;
+  return h;
+}
+
 struct gre_parsed {
   std::size_t header_length = 0;
   std::uint16_t protocol = 0;
   std::optional<std::uint32_t> key, seq;
 };
 
-// Validates version 0, no routing or reserved bits, the checksum if present, and that
-// the key is present and equal exactly when one is configured.
+// read_gre, with key and seq as optionals.
 constexpr result<gre_parsed> parse_gre(const_byte_span p, std::optional<std::uint32_t> expected_key) noexcept {
-  if (p.size() < 4) return errc::truncated;
-  const std::uint16_t flags = load_be16(&p[0]);
-  if (flags == 0 && !expected_key) return gre_parsed{4, load_be16(&p[2]), {}, {}};  // RFC 2784's bare header: nothing else to check
-  if ((flags & 0x7) != 0) return errc::gre_bad_version;
-  if (flags & (gre_flag_r | 0x0ff8)) return errc::gre_reserved_bits;
-  gre_parsed out{};
-  out.protocol = load_be16(&p[2]);
-  std::size_t len = 4;
-  const bool c = flags & gre_flag_c, k = flags & gre_flag_k, s = flags & gre_flag_s;
-  const std::size_t need = std::size_t{4} + std::size_t{4} * (std::size_t{c} + std::size_t{k} + std::size_t{s});
-  if (p.size() < need) return errc::truncated;
-  if (c) {
-    if (internet_checksum(p.data(), p.size()) != 0) return errc::gre_bad_checksum;
-    len += 4;
-  }
-  if (k) { out.key = load_be32(&p[len]); len += 4; }
-  if (s) { out.seq = load_be32(&p[len]); len += 4; }
-  if (out.key != expected_key) return errc::gre_key_mismatch;
-  out.header_length = len;
+  const auto r = read_gre(p, expected_key);
+  if (!r) return r.error();
+  const gre_header& h = r.value();
+  gre_parsed out{h.header_length, h.protocol, {}, {}};
+  if (h.flags & gre_flag_k) out.key = h.key;
+  if (h.flags & gre_flag_s) out.seq = h.seq;
   return out;
 }
 
@@ -85,26 +100,17 @@ inline void encap_gre(frame& f, gre_opt o, bool next_is_ipv6, std::uint32_t key,
 
 // `next.proto` is ip_proto::ipv4 or ipv6 when a tunnel layer (not the inner packet) follows.
 inline errc decap_gre(frame& f, decap_walk& w, const decap_next& next, std::optional<std::uint32_t> key) noexcept {
-  const byte_span p = f.data();
-  std::uint16_t pt = 0;
-  std::size_t length = 4;
-  std::optional<std::uint32_t> seq;
-  if (!key && p.size() >= 4 && load_be16(p.data()) == 0) {  // the bare header (as parse_gre's first case), without building a gre_parsed
-    pt = load_be16(p.data() + 2);
-  } else {
-    const auto h = parse_gre(p, key);
-    if (!h) return h.error();
-    pt = h.value().protocol;
-    length = h.value().header_length;
-    seq = h.value().seq;
-  }
+  const auto r = read_gre(f.data(), key);
+  if (!r) return r.error();
+  const gre_header& h = r.value();
+  const std::uint16_t pt = h.protocol;
   if (next.inner) {
     if (w.accept_inner(next, pt == ether_type::ipv4, pt == ether_type::ipv6) != errc::ok) return errc::gre_unexpected_protocol;
   } else if (pt != (next.proto == ip_proto::ipv6 ? ether_type::ipv6 : ether_type::ipv4)) {
     return errc::gre_unexpected_protocol;
   }
-  w.gre_seq = seq;
-  (void)f.pull(length);
+  w.gre_seq = h.flags & gre_flag_s ? std::optional<std::uint32_t>(h.seq) : std::nullopt;
+  (void)f.pull(h.header_length);
   return errc::ok;
 }
 
