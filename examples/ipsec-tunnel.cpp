@@ -340,9 +340,13 @@ int main(int argc, char** argv) {
         clamp_tcp_mss({at + head, len}, (at[head] >> 4) == 6 ? mss6 : mss4);
         tx_frames[n++] = frame({at, stride}, head, len);
       };
-      for (std::size_t reads = 0; reads < batch; ++reads) {
+      // where the next inner packet goes: slot n's `head`, after sending a full batch
+      auto next_slot = [&] {
         if (n == batch) flush();
-        std::uint8_t* slot = tx_buf.data() + n * stride + head;
+        return tx_buf.data() + n * stride + head;
+      };
+      for (std::size_t reads = 0; reads < batch; ++reads) {
+        std::uint8_t* slot = next_slot();
         if (!vnet) {  // straight into the next slot
           const ssize_t len = read(tun, slot, room);
           if (len <= 0) break;
@@ -360,8 +364,7 @@ int main(int argc, char** argv) {
         if (tso && (gso == tun_offload::VIRTIO_NET_HDR_GSO_TCPV4 || gso == tun_offload::VIRTIO_NET_HDR_GSO_TCPV6) && v.h.gso_size > 0 &&
             tun_offload::layout(p, v.size, l)) {
           for (std::size_t k = 0;; ++k) {
-            if (n == batch) flush();
-            const std::size_t z = tun_offload::segment(p, v.size, l, v.h.gso_size, k, tx_buf.data() + n * stride + head);
+            const std::size_t z = tun_offload::segment(p, v.size, l, v.h.gso_size, k, next_slot());
             if (z == 0) break;
             take(z);
           }

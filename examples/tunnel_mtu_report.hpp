@@ -96,7 +96,8 @@ inline std::string layers_json(const stack_spec& s, std::size_t n, std::size_t m
   std::string out = "[";
   for (std::size_t i = 0; i < count; ++i) {
     const layer_rule& r = s.rules[i];
-    out += (i ? "," : "") + std::string("{\"layer\":") + json_string(to_string(r, s.modes[i])) +
+    if (i) out += ',';
+    out += "{\"layer\":" + json_string(to_string(r, s.modes[i])) +
            ",\"kind\":" + json_string(to_string(r.kind)) + ",\"header\":" + std::to_string(r.header_size) +
            ",\"trailer\":" + std::to_string(b.trailer[i]) + ",\"payload\":" + std::to_string(b.payload[i]) +
            ",\"inner_header\":" + (r.inner_header ? "true" : "false") + "}";
@@ -404,7 +405,10 @@ inline constexpr int schema_version = 1;
 
 inline std::string json_strings(const std::vector<std::string>& v) {
   std::string out = "[";
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_string(v[i]);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += json_string(v[i]);
+  }
   return out + "]";
 }
 

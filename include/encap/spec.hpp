@@ -78,6 +78,17 @@ namespace detail {
 
 struct token { std::string_view text; std::size_t offset; };
 
+// 'text', built by appending: GCC 12's -O3 warns (-Wrestrict, a false positive) on
+// "'" + std::string(...), which inserts one character at the front.
+inline std::string quoted(std::string_view text) {
+  std::string s;
+  s.reserve(text.size() + 2);
+  s += '\'';
+  s += text;
+  s += '\'';
+  return s;
+}
+
 inline std::string join_names(std::uint32_t mask) {
   std::string s;
   for (std::size_t k = 0; k < layer_kind_count; ++k)
@@ -221,7 +232,7 @@ class parser {
     // What the stack stands on, and what its innermost layer carries.
     if (needs_carrier(out.rules[0].kind))
       return fail(names[0].offset, names[0].text.size(),
-                  "'" + std::string(to_string(out.rules[0].kind)) + "' cannot be the outermost layer: nothing carries it; it rides in: " +
+                  quoted(to_string(out.rules[0].kind)) + " cannot be the outermost layer: nothing carries it; it rides in: " +
                       join_names(carriers_of(out.rules[0].kind)));
     const std::size_t last = out.rules.size() - 1;
     if (out.rules[last].kind == layer_kind::udp && !(last > 0 && out.rules[last - 1].kind == layer_kind::esp &&
@@ -237,7 +248,7 @@ class parser {
           m = std::string("esp in ") + (out.modes[i - 1] == esp_mode::tunnel ? "tunnel" : "transport") +
               " mode cannot carry '" + std::string(to_string(in)) + "'; it carries: " + join_names(payloads_of(o, out.modes[i - 1]));
         else
-          m = "'" + std::string(to_string(o)) + "' cannot carry '" + std::string(to_string(in)) +
+          m = quoted(to_string(o)) + " cannot carry '" + std::string(to_string(in)) +
               "'; it carries: " + join_names(payloads_of(o));
         return fail(names[i].offset, names[i].text.size(), m);
       }
@@ -294,7 +305,7 @@ class parser {
   }
 
   std::optional<layer_rule> no_args(const token& name, const std::vector<token>& args, layer_rule r) {
-    if (!args.empty()) return bad(args[0], "'" + std::string(name.text) + "' takes no arguments");
+    if (!args.empty()) return bad(args[0], quoted(name.text) + " takes no arguments");
     return r;
   }
 
@@ -476,7 +487,7 @@ class parser {
       if (which < 0 || val.empty())
         return bad(a, std::string("unknown ") + (v6 ? "IPv6" : "IPv4") + " option '" + std::string(a.text) +
                           "'; valid: src=ADDRESS, dst=ADDRESS, " + (v6 ? "hops=N" : "ttl=N, options=N"));
-      if (seen[which]) return bad(a, "'" + std::string(k) + "' given twice");
+      if (seen[which]) return bad(a, quoted(k) + " given twice");
       seen[which] = true;
       if (which == 2) {
         const auto n = number(a, val, k);
