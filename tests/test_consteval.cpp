@@ -35,6 +35,17 @@ constexpr auto at_compile_time(const S& s) {
   return out;
 }
 
+// The text form of a case: one function for all 624 (not built per instantiation: compile time)
+[[gnu::noinline]] case_result text_case(bool v6, bool nat_t, bool tunnel_mode, std::size_t i,
+                                         const std::array<std::size_t, mtus.size()>& max_inner,
+                                         const std::array<std::size_t, mtus.size()>& plaintext) {
+  std::string text = v6 ? "ipv6" : "ipv4";
+  if (nat_t) text += "/udp";
+  text += "/esp(" + to_string(all_suites[i]) + ")";
+  text += tunnel_mode ? "/ipv4/gre" : "/gre";
+  return {text, max_inner, plaintext};
+}
+
 template <class Under, bool NatT, class Mode, std::size_t I>
 case_result one_case() {
   using E = esp<Mode, suite_at<I>>;
@@ -45,12 +56,8 @@ case_result one_case() {
       if constexpr (NatT) return Under{} / udp{} / E{} / gre{}; else return Under{} / E{} / gre{};
     }
   }();
-  constexpr auto v = at_compile_time(s);  // a constant expression: evaluated by the compiler
-  std::string text = std::is_same_v<Under, ipv4> ? "ipv4" : "ipv6";
-  if (NatT) text += "/udp";
-  text += "/esp(" + to_string(all_suites[I]) + ")";
-  text += std::is_same_v<Mode, tunnel> ? "/ipv4/gre" : "/gre";
-  return {text, v.first, v.second};
+  static constexpr auto v = at_compile_time(s);  // a constant expression: evaluated by the compiler
+  return text_case(std::is_same_v<Under, ipv6>, NatT, std::is_same_v<Mode, tunnel>, I, v.first, v.second);
 }
 
 template <class Under, bool NatT, class Mode, std::size_t... I>
