@@ -189,6 +189,19 @@ ROW_RE = re.compile(r"\[CHD\]\s+\d+: ((?:[0-9A-F]{2} ){1,16})")
 EST_RE = re.compile(r"CHILD_SA \S+ established with SPIs ([0-9a-f]{8})_i ([0-9a-f]{8})_o")
 
 
+def no_child_sa(work):
+    """Why no CHILD_SA came up, as far as charon's log says: a plugin that did not load
+    (AES-GCM is libstrongswan-standard-plugins' gcm plugin) is the usual cause."""
+    why = "no CHILD_SA installed"
+    try:
+        with open(os.path.join(work, "A", "charon.log"), errors="replace") as f:
+            missing = sorted(set(re.findall(r"plugin '(\w+)': failed to load", f.read())))
+    except OSError:
+        return why
+    return why + (f" (charon could not load its plugins {', '.join(missing)}: is libstrongswan-standard-plugins installed?)"
+                  if missing else "")
+
+
 def child_sas(log_path):
     """[(spi_in, spi_out, keys)] in order, from the initiator's log: keys are
     {("encryption"|"integrity", "initiator"|"responder"): bytes} of the CHILD_SA established next."""
@@ -409,7 +422,7 @@ def passive_and_active(tool, tunnel, work, proposal, tag, results):
     lab = Lab(work, tag)
     try:
         if not lab.up(proposal):
-            results.append((proposal, "establish", False, "no CHILD_SA installed"))
+            results.append((proposal, "establish", False, no_child_sa(work)))
             return
         cap = os.path.join(work, f"esp-{proposal}.pcap")
         inner = os.path.join(work, f"inner-{proposal}.pcap")
@@ -483,7 +496,7 @@ def rekey(tool, work, proposal, tag, results):
     lab = Lab(work, tag)
     try:
         if not lab.up(proposal, rekey_a="4s"):
-            results.append((proposal, "rekey", False, "no CHILD_SA installed"))
+            results.append((proposal, "rekey", False, no_child_sa(work)))
             return
         cap = os.path.join(work, "esp-rekey.pcap")
         lab.capture("A", "vA", cap, "udp port 4500")
@@ -527,7 +540,7 @@ def throughput(tunnel, work, proposal, tag, seconds, results):
     tunnels = []
     try:
         if not lab.up(proposal):
-            results.append((proposal, "throughput", False, "no CHILD_SA installed"))
+            results.append((proposal, "throughput", False, no_child_sa(work)))
             return
         rows = []
         ok_bare, bare, m_bare = goodput(lab, "A", "B", A_OUT, B_OUT, seconds, 5101)
@@ -582,7 +595,7 @@ def main():
     for need in (CHARON, shutil.which("swanctl"), shutil.which("tcpdump"), shutil.which("ethtool")):
         if not need or not os.path.exists(need):
             print(f"SKIPPED: strongSwan or tcpdump is not installed ({need}): apt-get install strongswan-charon "
-                  "strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins tcpdump ethtool")
+                  "strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins libstrongswan-extra-plugins tcpdump ethtool")
             return 77
     os.makedirs(work, exist_ok=True)
     print("strongSwan:", sh(f"{CHARON} --version", check=False).strip() or sh("swanctl --version", check=False).strip())
