@@ -13,7 +13,7 @@
 //   stack = ipv4(src=192.0.2.2,dst=192.0.2.1)/udp(4500)/esp(aes256gcm16)/ipv4
 //   underlay-mtu = 1500
 //   peer-check = yes        # optional: inbound SAs open only their peer's packets
-//   offload = no            # optional: no TSO on the TUN device (default yes)
+//   offload = no            # optional: no TSO on the TUN device, no UDP GSO/GRO (default yes)
 //   ip xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi 0xc2000001 aead rfc4106(gcm(aes)) 0x... 128 replay-oseq 41
 //   ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0xc1000001 aead rfc4106(gcm(aes)) 0x... 128
 //
@@ -24,17 +24,21 @@
 // address and, with `encap espinudp SPORT ...`, that UDP source port (RFC 4301 §4.1,
 // RFC 3948 §2.2): two peers may then use the same SPI, and a packet from anywhere else
 // finds no SA. Without it (the default, as the kernel does) the SPI alone names the SA,
-// so a peer behind a NAT that changes its port keeps working. IPv4 underlay (raw sockets); Linux only; needs CAP_NET_ADMIN and
-// CAP_NET_RAW. Packets move in batches of up to 32 (recvmmsg/sendmmsg, the endpoint's
-// bursts), on intel-ipsec-mb where the build has it and Botan otherwise. The TUN device
-// offloads TCP segmentation (IFF_VNET_HDR, TSO: 64 KB reads cut here into tunnel-MTU
-// segments) and takes coalesced segments back (GSO writes): tun_offload.hpp.
+// so a peer behind a NAT that changes its port keeps working. IPv4 underlay: plain ESP on
+// raw sockets, NAT-T on a UDP socket (udp_offload.hpp); Linux only; needs CAP_NET_ADMIN,
+// and CAP_NET_RAW for plain ESP. Packets move in batches of up to 32 (recvmmsg/sendmmsg,
+// the endpoint's bursts), on intel-ipsec-mb where the build has it and Botan otherwise.
+// With `offload = yes` (the default) the TUN device offloads TCP segmentation
+// (IFF_VNET_HDR, TSO: 64 KB reads cut here into tunnel-MTU segments) and takes coalesced
+// segments back (GSO writes): tun_offload.hpp; and NAT-T sends each run of equal-size
+// packets as one UDP_SEGMENT message and takes runs back with UDP_GRO.
 #include <encap/crypto/botan.hpp>
 #include <encap/encap.hpp>
 #include <encap/mss.hpp>
 
 #include "tun.hpp"
 #include "tun_offload.hpp"
+#include "udp_offload.hpp"
 #include <encap/runtime_endpoint.hpp>
 #include <encap/sa_config.hpp>
 #include <encap/sa_table.hpp>
@@ -46,6 +50,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -84,7 +89,7 @@ struct config {
   std::string tun = "encap0", stack;
   std::size_t underlay_mtu = 1500;
   bool peer_check = false;
-  bool offload = true;  // TSO on the TUN device (tun_offload.hpp)
+  bool offload = true;  // TSO on the TUN device (tun_offload.hpp), UDP GSO/GRO for NAT-T (udp_offload.hpp)
   std::vector<sa_entry> sas;
 };
 
@@ -217,7 +222,7 @@ int main(int argc, char** argv) {
   if (!cfg) die(error);
   const auto spec = parse_spec(cfg->stack);
   if (!spec) die("stack: " + spec.error().format(cfg->stack));
-  if (spec->rules[0].kind != layer_kind::ipv4) die("stack: the outermost layer is ipv4 here (raw IPv4 sockets)");
+  if (spec->rules[0].kind != layer_kind::ipv4) die("stack: the outermost layer is ipv4 here (IPv4 sockets)");
   const bool nat_t = spec->rules.size() > 1 && spec->rules[1].kind == layer_kind::udp;
   const auto local = spec->values[0].v4.src, remote = spec->values[0].v4.dst;
 
@@ -238,29 +243,43 @@ int main(int argc, char** argv) {
   const int tun = open_tun(cfg->tun, tunnel_mtu, cfg->offload);
   const bool tso = cfg->offload && tun_offload::enable(tun);
   const std::size_t vnet = cfg->offload ? tun_offload::vnet_hdr_size : 0;
-  const int tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IP_HDRINCL: encap writes the outer header
-  const int rx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, nat_t ? IPPROTO_UDP : IPPROTO_ESP);
-  if (tx < 0 || rx < 0) die(std::string("raw socket: ") + std::strerror(errno));
-  const int rcvbuf = 8 << 20;
-  if (setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  int udp_hold = -1;
+  // Plain ESP: raw IPv4 sockets, encap writes the outer header (IP_HDRINCL). NAT-T: one
+  // UDP socket on the local port, the kernel writes the outer headers, and runs of
+  // packets move as one message each way (udp_offload.hpp; `offload = no`: one each).
+  int tx = -1, rx = -1;
   const std::uint16_t local_port = nat_t ? spec->values[1].ports.src_port : 0;
-  if (nat_t) {  // hold the port so the kernel does not answer the peer with port unreachable
-    udp_hold = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  std::memcpy(&peer.sin_addr, remote.data(), 4);
+  bool gso = false, gro = false;
+  if (nat_t) {
+    tx = rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (tx < 0) die(std::string("UDP socket: ") + std::strerror(errno));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(local_port);
     std::memcpy(&a.sin_addr, local.data(), 4);
-    if (bind(udp_hold, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) die("bind UDP " + std::to_string(local_port) + ": " + std::strerror(errno));
+    if (bind(tx, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) die("bind UDP " + std::to_string(local_port) + ": " + std::strerror(errno));
+    peer.sin_port = htons(spec->values[1].ports.dst_port);
+    const int on = 1;
+    setsockopt(rx, IPPROTO_IP, IP_RECVTOS, &on, sizeof on);
+    setsockopt(rx, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+    gso = cfg->offload;  // tried on the first run of two or more; off for good if the kernel refuses
+    gro = cfg->offload && setsockopt(rx, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+  } else {
+    tx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    rx = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ESP);
+    if (tx < 0 || rx < 0) die(std::string("raw socket: ") + std::strerror(errno));
   }
-  sockaddr_in peer{};
-  peer.sin_family = AF_INET;
-  std::memcpy(&peer.sin_addr, remote.data(), 4);
+  const int rcvbuf = 8 << 20;
+  if (setsockopt(rx, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  int df_mode = -1;  // the NAT-T socket's IP_MTU_DISCOVER: follows the DF bit encap wrote
   std::signal(SIGINT, on_stop);
   std::signal(SIGTERM, on_stop);
   std::signal(SIGHUP, on_hup);
-  std::printf("ipsec-tunnel: %s, %s -> %s, stack %s, underlay MTU %zu: tunnel MTU %zu, MSS clamp %u/%u\n", cfg->tun.c_str(),
-              addr4(local).c_str(), addr4(remote).c_str(), to_string(spec.value()).c_str(), cfg->underlay_mtu, tunnel_mtu, mss4, mss6);
+  std::printf("ipsec-tunnel: %s, %s -> %s, stack %s, underlay MTU %zu: tunnel MTU %zu, MSS clamp %u/%u; TUN TSO %s, %s\n", cfg->tun.c_str(),
+              addr4(local).c_str(), addr4(remote).c_str(), to_string(spec.value()).c_str(), cfg->underlay_mtu, tunnel_mtu, mss4, mss6,
+              tso ? "on" : "off", !nat_t ? "raw IPv4 sockets" : gro ? "UDP socket, GSO and GRO" : gso ? "UDP socket, GSO" : "UDP socket");
   std::fflush(stdout);
 
   // Batches of up to `batch` packets each way: drained from the TUN device, encapsulated in
@@ -273,16 +292,21 @@ int main(int argc, char** argv) {
   std::vector<result<byte_span>> sent(batch);
   std::vector<result<decap_info>> opened(batch);
   std::vector<mmsghdr> tx_msgs(batch), rx_msgs(batch);
-  std::vector<const std::uint8_t*> inner_at(batch);  // the packets decap opened, in order
-  std::vector<std::size_t> inner_size(batch), inner_frame(batch);
+  std::vector<const std::uint8_t*> inner_at(batch), out_at(batch);  // the packets decap opened / encap built, in order
+  std::vector<std::size_t> inner_size(batch), inner_frame(batch), out_size(batch), msg_packets(batch);
   std::vector<iovec> tx_iov(batch), rx_iov(batch);
+  // NAT-T: what the kernel says of each received message and each sent run, where the
+  // datagrams are cut into and the sender's address
+  std::vector<std::uint8_t> tx_control(udp_offload::control_size * batch), rx_control(udp_offload::control_size * batch),
+      seg_buf(nat_t ? (room + 64) * batch : 0);
+  std::vector<sockaddr_in> rx_from(batch);
   for (std::size_t i = 0; i < batch; ++i) {
     rx_iov[i] = {rx_buf.data() + i * (room + 64), room + 64};
     rx_msgs[i].msg_hdr.msg_iov = &rx_iov[i];
     rx_msgs[i].msg_hdr.msg_iovlen = 1;
   }
   fcntl(tun, F_SETFL, fcntl(tun, F_GETFL) | O_NONBLOCK);
-  std::uint64_t tun_in = 0, esp_out = 0, esp_in = 0, tun_out = 0, reloads = 0;
+  std::uint64_t tun_in = 0, esp_out = 0, esp_in = 0, tun_out = 0, reloads = 0, msgs_out = 0, msgs_in = 0;
   std::map<std::string, std::uint64_t> encap_errors, decap_errors;
   pollfd fds[2] = {{tun, POLLIN, 0}, {rx, POLLIN, 0}};
   while (!stop) {
@@ -314,23 +338,52 @@ int main(int argc, char** argv) {
             ++encap_errors[to_string(sent[i].error())];
             continue;
           }
-          tx_iov[m] = {tx_frames[i].begin(), tx_frames[i].size()};
-          tx_msgs[m].msg_hdr = {};
-          tx_msgs[m].msg_hdr.msg_name = &peer;
-          tx_msgs[m].msg_hdr.msg_namelen = sizeof peer;
-          tx_msgs[m].msg_hdr.msg_iov = &tx_iov[m];
-          tx_msgs[m].msg_hdr.msg_iovlen = 1;
-          ++m;
+          out_at[m] = tx_frames[i].begin();
+          out_size[m++] = tx_frames[i].size();
         }
-        for (std::size_t done = 0; done < m;) {
-          const int k = sendmmsg(tx, tx_msgs.data() + done, static_cast<unsigned>(m - done), 0);
-          if (k <= 0) {
-            encap_errors[std::string("send: ") + std::strerror(errno)] += m - done;
-            break;
+        std::size_t msgs = 0;
+        auto send = [&] {  // the messages made so far
+          for (std::size_t done = 0; done < msgs;) {
+            const int k = sendmmsg(tx, tx_msgs.data() + done, static_cast<unsigned>(msgs - done), 0);
+            if (k <= 0) {
+              std::size_t lost = 0;
+              for (std::size_t j = done; j < msgs; ++j) lost += msg_packets[j];
+              if (gso && (errno == EIO || errno == EINVAL)) {
+                gso = false;  // this kernel or device will not segment UDP: one packet a message from now on
+                std::fprintf(stderr, "ipsec-tunnel: UDP segmentation refused (%s): off\n", std::strerror(errno));
+              }
+              encap_errors[std::string("send: ") + std::strerror(errno)] += lost;
+              break;
+            }
+            for (int j = 0; j < k; ++j) esp_out += msg_packets[done + static_cast<std::size_t>(j)];
+            done += static_cast<std::size_t>(k);
+            msgs_out += static_cast<std::uint64_t>(k);
           }
-          esp_out += static_cast<std::uint64_t>(k);
-          done += static_cast<std::size_t>(k);
+          msgs = 0;
+        };
+        for (std::size_t i = 0; i < m;) {
+          // plain ESP: one packet a message, outer header and all; NAT-T: a run a message,
+          // from past the outer headers
+          const auto r = nat_t ? udp_offload::next_run(out_at.data(), out_size.data(), m, i, gso ? udp_offload::max_segments : 1)
+                               : udp_offload::run{i, 1, 0, 0, false};
+          const std::size_t skip = nat_t ? udp_offload::outer : 0;
+          if (const int mode = r.df ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT; nat_t && mode != df_mode) {  // DF as encap wrote it
+            send();
+            setsockopt(tx, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof mode);
+            df_mode = mode;
+          }
+          msghdr& h = tx_msgs[msgs].msg_hdr;
+          h = {};
+          h.msg_name = &peer;
+          h.msg_namelen = sizeof peer;
+          h.msg_iov = &tx_iov[i];
+          h.msg_iovlen = r.count;
+          for (std::size_t k = i; k < i + r.count; ++k) tx_iov[k] = {const_cast<std::uint8_t*>(out_at[k]) + skip, out_size[k] - skip};
+          if (nat_t) udp_offload::set_run_cmsgs(h, tx_control.data() + msgs * udp_offload::control_size, r);
+          msg_packets[msgs++] = r.count;
+          i += r.count;
         }
+        send();
         tun_in += n;
         n = 0;
       };
@@ -378,57 +431,85 @@ int main(int argc, char** argv) {
       flush();
     }
     if (fds[1].revents & POLLIN) {  // from the peer: decapsulate
-      const int got = recvmmsg(rx, rx_msgs.data(), batch, MSG_DONTWAIT, nullptr);
       std::size_t n = 0;
+      auto open = [&] {  // the n frames taken: one decap_burst, then to the TUN device
+        esp_in += n;
+        ep->decap_burst({rx_frames.data(), n}, {opened.data(), n});
+        std::size_t good = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          const auto& r = opened[i];
+          if (!r) {
+            // IKE and keepalives on port 4500 are the key manager's, not errors
+            if (r.error() != errc::non_esp_marker && r.error() != errc::nat_keepalive) ++decap_errors[to_string(r.error())];
+            if (verbose) std::fprintf(stderr, "decap: %s at layer %u\n", to_string(r.error()), r.detail);
+            continue;
+          }
+          clamp_tcp_mss(rx_frames[i].data(), r.value().inner_version == 6 ? mss6 : mss4);
+          inner_at[good] = rx_frames[i].begin();
+          inner_size[good] = rx_frames[i].size();
+          inner_frame[good++] = i;
+        }
+        for (std::size_t i = 0; i < good;) {
+          std::size_t used = 1;
+          // with offload: consecutive segments of one TCP flow as one GSO write
+          if (vnet) {
+            const std::size_t z = tun_offload::coalesce(inner_at.data() + i, inner_size.data() + i, good - i, stage.data(), stage.size(), used);
+            if (z != 0) {
+              if (write(tun, stage.data(), z) == static_cast<ssize_t>(z)) tun_out += used;
+              i += used;
+              continue;
+            }
+          }
+          // alone: with IFF_VNET_HDR a zero header (no GSO, checksums complete) goes in front,
+          // in the room the outer headers left
+          frame& f = rx_frames[inner_frame[i]];
+          std::uint8_t* w = f.begin() - vnet;
+          std::memset(w, 0, vnet);
+          if (write(tun, w, f.size() + vnet) == static_cast<ssize_t>(f.size() + vnet)) ++tun_out;
+          ++i;
+        }
+        n = 0;
+      };
+      for (std::size_t i = 0; i < batch; ++i) {
+        msghdr& h = rx_msgs[i].msg_hdr;
+        h.msg_name = nat_t ? &rx_from[i] : nullptr;
+        h.msg_namelen = nat_t ? sizeof rx_from[i] : 0;
+        h.msg_control = nat_t ? rx_control.data() + i * udp_offload::control_size : nullptr;
+        h.msg_controllen = nat_t ? udp_offload::control_size : 0;
+      }
+      const int got = recvmmsg(rx, rx_msgs.data(), batch, MSG_DONTWAIT, nullptr);
+      msgs_in += static_cast<std::uint64_t>(std::max(got, 0));
       for (int i = 0; i < got; ++i) {
         const std::size_t len = rx_msgs[i].msg_len;
         std::uint8_t* p = static_cast<std::uint8_t*>(rx_iov[i].iov_base);
-        if (len <= 20) continue;
-        const std::size_t ihl = std::size_t{p[0] & 0x0fu} * 4;
-        if (ihl < 20 || std::memcmp(p + 12, remote.data(), 4) != 0) continue;  // not from our peer
-        if (nat_t && (len < ihl + 8 || load_be16(p + ihl + 2) != local_port)) continue;  // other UDP
-        rx_frames[n++] = frame({p, room + 64}, 0, len);
-      }
-      esp_in += n;
-      ep->decap_burst({rx_frames.data(), n}, {opened.data(), n});
-      std::size_t good = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const auto& r = opened[i];
-        if (!r) {
-          // IKE and keepalives on port 4500 are the key manager's, not errors
-          if (r.error() != errc::non_esp_marker && r.error() != errc::nat_keepalive) ++decap_errors[to_string(r.error())];
-          if (verbose) std::fprintf(stderr, "decap: %s at layer %u\n", to_string(r.error()), r.detail);
+        if (!nat_t) {  // a raw socket: the whole packet, outer IPv4 header first
+          if (len <= 20) continue;
+          const std::size_t ihl = std::size_t{p[0] & 0x0fu} * 4;
+          if (ihl < 20 || std::memcmp(p + 12, remote.data(), 4) != 0) continue;  // not from our peer
+          rx_frames[n++] = frame({p, room + 64}, 0, len);
           continue;
         }
-        clamp_tcp_mss(rx_frames[i].data(), r.value().inner_version == 6 ? mss6 : mss4);
-        inner_at[good] = rx_frames[i].begin();
-        inner_size[good] = rx_frames[i].size();
-        inner_frame[good++] = i;
+        // NAT-T: one datagram, or with GRO a run of them cut at gso_size, each given back
+        // its outer headers in a slot of its own
+        if (std::memcmp(&rx_from[i].sin_addr, remote.data(), 4) != 0) continue;  // not from our peer
+        const auto k = udp_offload::read_cmsgs(rx_msgs[i].msg_hdr);
+        udp_offload::for_each_datagram(p, len, k.gso_size, [&](const std::uint8_t* q, std::size_t z) {
+          if (n == batch) open();
+          std::uint8_t* d = seg_buf.data() + n * (room + 64);
+          std::memcpy(d + udp_offload::outer, q, z);
+          udp_offload::write_outer(d, z, remote.data(), ntohs(rx_from[i].sin_port), local.data(), local_port, k.tos, k.ttl);
+          rx_frames[n++] = frame({d, room + 64}, 0, udp_offload::outer + z);
+        });
       }
-      for (std::size_t i = 0; i < good;) {
-        std::size_t used = 1;
-        // with offload: consecutive segments of one TCP flow as one GSO write
-        if (vnet) {
-          const std::size_t z = tun_offload::coalesce(inner_at.data() + i, inner_size.data() + i, good - i, stage.data(), stage.size(), used);
-          if (z != 0) {
-            if (write(tun, stage.data(), z) == static_cast<ssize_t>(z)) tun_out += used;
-            i += used;
-            continue;
-          }
-        }
-        // alone: with IFF_VNET_HDR a zero header (no GSO, checksums complete) goes in front,
-        // in the room the outer headers left
-        frame& f = rx_frames[inner_frame[i]];
-        std::uint8_t* w = f.begin() - vnet;
-        std::memset(w, 0, vnet);
-        if (write(tun, w, f.size() + vnet) == static_cast<ssize_t>(f.size() + vnet)) ++tun_out;
-        ++i;
-      }
+      open();
     }
   }
-  std::printf("ipsec-tunnel: stopped after %llu reloads\n  from tun %llu, ESP sent %llu, ESP received %llu, to tun %llu\n",
-              (unsigned long long)reloads, (unsigned long long)tun_in, (unsigned long long)esp_out, (unsigned long long)esp_in,
-              (unsigned long long)tun_out);
+  std::printf("ipsec-tunnel: stopped after %llu reloads\n  from tun %llu, ESP sent %llu (in %llu messages), ESP received %llu (in %llu), to tun %llu\n",
+              (unsigned long long)reloads, (unsigned long long)tun_in, (unsigned long long)esp_out, (unsigned long long)msgs_out,
+              (unsigned long long)esp_in, (unsigned long long)msgs_in, (unsigned long long)tun_out);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("  CPU time: user %.2f s, system %.2f s\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
   if (st.outbound) std::printf("  outbound SA 0x%08x: next sequence number %llu\n", st.outbound->spi(), (unsigned long long)st.outbound->next_seq());
   st.inbound.for_each([](const esp_sa<backend>& sa) {
     std::printf("  inbound SA 0x%08x: highest accepted %llu\n", sa.spi(), (unsigned long long)sa.window().top());
@@ -438,7 +519,6 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   ::close(tun);
   ::close(tx);
-  ::close(rx);
-  if (udp_hold >= 0) ::close(udp_hold);
+  if (rx != tx) ::close(rx);
   return 0;
 }
