@@ -304,6 +304,10 @@ int main(int argc, char** argv) {
     rx_iov[i] = {rx_buf.data() + i * (room + 64), room + 64};
     rx_msgs[i].msg_hdr.msg_iov = &rx_iov[i];
     rx_msgs[i].msg_hdr.msg_iovlen = 1;
+    if (nat_t) {  // the sender's address and the kernel's word on each message (lengths reset per call)
+      rx_msgs[i].msg_hdr.msg_name = &rx_from[i];
+      rx_msgs[i].msg_hdr.msg_control = rx_control.data() + i * udp_offload::control_size;
+    }
   }
   fcntl(tun, F_SETFL, fcntl(tun, F_GETFL) | O_NONBLOCK);
   std::uint64_t tun_in = 0, esp_out = 0, esp_in = 0, tun_out = 0, reloads = 0, msgs_out = 0, msgs_in = 0;
@@ -470,13 +474,11 @@ int main(int argc, char** argv) {
         }
         n = 0;
       };
-      for (std::size_t i = 0; i < batch; ++i) {
-        msghdr& h = rx_msgs[i].msg_hdr;
-        h.msg_name = nat_t ? &rx_from[i] : nullptr;
-        h.msg_namelen = nat_t ? sizeof rx_from[i] : 0;
-        h.msg_control = nat_t ? rx_control.data() + i * udp_offload::control_size : nullptr;
-        h.msg_controllen = nat_t ? udp_offload::control_size : 0;
-      }
+      if (nat_t)  // recvmmsg wrote the lengths it used: room again for each
+        for (std::size_t i = 0; i < batch; ++i) {
+          rx_msgs[i].msg_hdr.msg_namelen = sizeof rx_from[i];
+          rx_msgs[i].msg_hdr.msg_controllen = udp_offload::control_size;
+        }
       const int got = recvmmsg(rx, rx_msgs.data(), batch, MSG_DONTWAIT, nullptr);
       msgs_in += static_cast<std::uint64_t>(std::max(got, 0));
       for (int i = 0; i < got; ++i) {
@@ -497,7 +499,7 @@ int main(int argc, char** argv) {
           if (n == batch) open();
           std::uint8_t* d = seg_buf.data() + n * (room + 64);
           std::memcpy(d + udp_offload::outer, q, z);
-          udp_offload::write_outer(d, z, remote.data(), ntohs(rx_from[i].sin_port), local.data(), local_port, k.tos, k.ttl);
+          udp_offload::write_outer(d, z, remote, ntohs(rx_from[i].sin_port), local, local_port, k.tos, k.ttl);
           rx_frames[n++] = frame({d, room + 64}, 0, udp_offload::outer + z);
         });
       }

@@ -10,13 +10,15 @@
 // the UDP checksum zero (RFC 768: none; the kernel has verified it).
 #pragma once
 
-#include <encap/bytes.hpp>
+#include <encap/wire/ip.hpp>
+#include <encap/wire/udp.hpp>
 
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 
@@ -62,25 +64,12 @@ inline run next_run(const std::uint8_t* const* at, const std::size_t* size, std:
 }
 
 // The outer IPv4 and UDP headers of a received datagram of `len` payload bytes, written
-// into the 28 bytes at p (the payload follows them).
-inline void write_outer(std::uint8_t* p, std::size_t len, const std::uint8_t* src, std::uint16_t sport, const std::uint8_t* dst,
-                        std::uint16_t dport, std::uint8_t tos, std::uint8_t ttl) {
-  const auto total = static_cast<std::uint16_t>(outer + len);
-  p[0] = 0x45;
-  p[1] = tos;
-  encap::store_be16(p + 2, total);
-  encap::store_be16(p + 4, 0);  // ID
-  encap::store_be16(p + 6, 0);  // no fragment: the kernel reassembled any
-  p[8] = ttl;
-  p[9] = IPPROTO_UDP;
-  encap::store_be16(p + 10, 0);
-  std::memcpy(p + 12, src, 4);
-  std::memcpy(p + 16, dst, 4);
-  encap::store_be16(p + 10, encap::internet_checksum(p, 20));
-  encap::store_be16(p + 20, sport);
-  encap::store_be16(p + 22, dport);
-  encap::store_be16(p + 24, static_cast<std::uint16_t>(total - 20));
-  encap::store_be16(p + 26, 0);
+// into the 28 bytes at p (the payload follows them) with the library's writers: no
+// fragment (the kernel reassembled any), ID 0, UDP checksum 0.
+inline void write_outer(std::uint8_t* p, std::size_t len, const std::array<std::uint8_t, 4>& src, std::uint16_t sport,
+                        const std::array<std::uint8_t, 4>& dst, std::uint16_t dport, std::uint8_t tos, std::uint8_t ttl) {
+  encap::write_ipv4(p, outer + len, {src, dst, tos, ttl, encap::ip_proto::udp, 0, false});
+  encap::write_udp(p + 20, sport, dport, 8 + len);
 }
 
 // The datagrams of a received message of `len` bytes: one, or with GRO consecutive ones

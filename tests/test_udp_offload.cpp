@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -103,7 +104,7 @@ TEST_CASE("udp_offload: a run is equal sizes but a shorter last one, one TOS, on
 
 TEST_CASE("udp_offload: the outer headers written back follow RFC 791 and RFC 768") {
   std::vector<std::uint8_t> p(28 + 1000, 0xee);
-  const std::uint8_t src[4] = {192, 0, 2, 1}, dst[4] = {192, 0, 2, 2};
+  const std::array<std::uint8_t, 4> src{192, 0, 2, 1}, dst{192, 0, 2, 2};
   udp_offload::write_outer(p.data(), 1000, src, 4500, dst, 4501, 0xb9, 61);
   CHECK(p[0] == 0x45);  // version 4, 5 words
   CHECK(p[1] == 0xb9);
@@ -113,8 +114,8 @@ TEST_CASE("udp_offload: the outer headers written back follow RFC 791 and RFC 76
   CHECK(p[8] == 61);
   CHECK(p[9] == 17);
   CHECK(rfc1071(p.data(), 20) == 0);  // the header checksum is right
-  CHECK(std::equal(src, src + 4, p.begin() + 12));
-  CHECK(std::equal(dst, dst + 4, p.begin() + 16));
+  CHECK(std::equal(src.begin(), src.end(), p.begin() + 12));
+  CHECK(std::equal(dst.begin(), dst.end(), p.begin() + 16));
   CHECK((p[20] << 8 | p[21]) == 4500);
   CHECK((p[22] << 8 | p[23]) == 4501);
   CHECK((p[24] << 8 | p[25]) == 1008);  // UDP length: header and payload
