@@ -80,9 +80,14 @@ class endpoint<Backend, stack<Ls...>> {
     check_outer_ = o.check == outer_check::addresses || (o.check == outer_check::automatic && esp_count == 0);
     for (std::size_t i = 0; i < size; ++i)
       if (stack_type::rules[i].kind == layer_kind::esp) esp_room_ = room_after(stack_type::rules, o.mtu, i).value_or(0);
+    template_ = template_shape && outbound && !outbound->tfc_padding();
   }
 
   std::size_t mtu() const noexcept { return opt_.mtu; }
+  // Whether encap writes from the header template (a stack of IPv4, UDP over IPv4, GRE
+  // without checksum and one ESP layer, an outbound SA without TFC padding): else, and
+  // for a packet after set_next_iv or at the last sequence number, by the layer walk.
+  bool header_template() const noexcept { return template_; }
   std::size_t max_inner() const noexcept { return max_inner_; }  // the tunnel MTU
   const stack_type& layers() const noexcept { return stack_; }
   stack_type& layers() noexcept { return stack_; }
@@ -93,19 +98,10 @@ class endpoint<Backend, stack<Ls...>> {
   // room, sequence exhaustion) runs before anything is written; if the crypto backend
   // itself fails (crypto_failure), f, the SA's sequence number and this endpoint's IPv4 ID
   // and GRE sequence number are put back, so a retry encapsulates once.
-  ENCAP_FLATTEN result<byte_span> encap(frame& f) noexcept {
-    enc_ctx c{};
-    if (const auto r = admit(f, c); !r) return r;
-    const frame before = f;
-    const std::uint16_t ip_id = ip_id_;
-    const std::uint32_t gre_seq = gre_seq_;
-    if (const errc e = encap_layer<size - 1>(f, c); e != errc::ok) {
-      f = before;
-      ip_id_ = ip_id;
-      gre_seq_ = gre_seq;
-      return e;
-    }
-    return f.data();
+  result<byte_span> encap(frame& f) noexcept {
+    if constexpr (template_shape)
+      if (template_ && out_->fast_ready()) return encap_template(f);
+    return encap_walk(f);
   }
 
   // Validates and strips every layer, outermost first. On success f holds the inner IP
@@ -236,6 +232,21 @@ class endpoint<Backend, stack<Ls...>> {
 
   // ---- encapsulation, innermost layer first ----------------------------------------------
 
+  ENCAP_FLATTEN ENCAP_NOINLINE result<byte_span> encap_walk(frame& f) noexcept {
+    enc_ctx c{};
+    if (const auto r = admit(f, c); !r) return r;
+    const frame before = f;
+    const std::uint16_t ip_id = ip_id_;
+    const std::uint32_t gre_seq = gre_seq_;
+    if (const errc e = encap_layer<size - 1>(f, c); e != errc::ok) {
+      f = before;
+      ip_id_ = ip_id;
+      gre_seq_ = gre_seq;
+      return e;
+    }
+    return f.data();
+  }
+
   template <std::size_t I>
   errc encap_layer(frame& f, enc_ctx& c) noexcept {
     using L = layer_t<I>;
@@ -265,6 +276,87 @@ class endpoint<Backend, stack<Ls...>> {
     if (e != errc::ok) return e;
     if constexpr (I > 0) return encap_layer<I - 1>(f, c);
     else return errc::ok;
+  }
+
+  // ---- encapsulation from a header template ------------------------------------------------
+  // The common tunnels (IPv4, UDP over IPv4, GRE without checksum, one ESP layer) with every
+  // header's offset known at compile time: the inner packet is checked once, each header is
+  // written at its place from the stack's fields with its length from the packet's, and ESP's
+  // framing and seal take the suite's sizes as constants. No frame arithmetic per layer, no
+  // put-back state: the same bytes as encap_layer (test_endpoint compares them with the
+  // run-time endpoint's), in less than half the instructions.
+
+  template <class L>
+  static constexpr bool gre_without_checksum() noexcept {  // (a checksum over the payload: kept on the walk)
+    if constexpr (L::kind == layer_kind::gre) return !has(L::options, gre_opt::csum);
+    else return true;
+  }
+  static constexpr bool template_shape = [] {
+    if (esp_count != 1 || !(gre_without_checksum<Ls>() && ...)) return false;
+    for (std::size_t i = 0; i < size; ++i) {
+      const layer_rule& r = stack_type::rules[i];
+      if (r.inner_header) continue;  // the inner packet's own header: nothing to write
+      if (r.kind == layer_kind::ipv6) return false;  // (UDP's checksum over IPv6: kept on the walk)
+      // UDP only over IPv4, where its checksum is zero (RFC 3948 §2.1)
+      if (r.kind == layer_kind::udp && (i == 0 || stack_type::rules[i - 1].kind != layer_kind::ipv4)) return false;
+    }
+    return true;
+  }();
+  // where layer I's header starts, from the start of the outer packet; header_at[size]: the inner packet
+  static constexpr std::array<std::size_t, size + 1> header_at = [] {
+    std::array<std::size_t, size + 1> a{};
+    for (std::size_t i = 0; i < size; ++i) a[i + 1] = a[i] + stack_type::rules[i].header_size;
+    return a;
+  }();
+  static_assert(header_at[size] <= headroom);
+
+  ENCAP_FLATTEN result<byte_span> encap_template(frame& f) noexcept {
+    constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
+    const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
+    if (!inner) return result<byte_span>(inner.error(), inner.detail);
+    inner_ip_info in = inner.value();
+    keep_inner(in);
+    std::uint8_t* const outer = f.begin() - header_at[size];
+    const std::size_t n = f.size();
+    const std::uint16_t ip_id = ip_id_;
+    const std::uint32_t gre_seq = gre_seq_;
+    in.df = opt_.df == df_policy::set || (opt_.df == df_policy::copy && in.df);  // the outer headers' DF
+    if constexpr (esp_index + 1 < size) write_template<size - 1, esp_index + 1>(outer, header_at[size] + n, in);  // innermost first, as encap_layer numbers IDs
+    constexpr layer_rule esp = stack_type::rules[esp_index];
+    const std::size_t esp_len = out_->template encap_fixed<esp.header_size - esp_header_size, esp.trailer_size, esp.align>(
+        outer + header_at[esp_index], header_at[size] - header_at[esp_index + 1] + n, ip_proto_of(next_kind<esp_index>(in.version)));
+    if (esp_len == 0) {
+      ip_id_ = ip_id;
+      gre_seq_ = gre_seq;
+      return errc::crypto_failure;
+    }
+    if constexpr (esp_index > 0) write_template<esp_index - 1, 0>(outer, header_at[esp_index] + esp_len, in);
+    (void)f.push(header_at[size]);
+    (void)f.put(header_at[esp_index] + esp_len - f.size());
+    return f.data();
+  }
+
+  // Layers I down to Last (I >= Last); `end`: where the packet ends, from the outer start;
+  // `in.df`: the outer DF bit, the policy applied.
+  template <std::size_t I, std::size_t Last>
+  void write_template(std::uint8_t* outer, std::size_t end, const inner_ip_info& in) noexcept {
+    using L = layer_t<I>;
+    const L& l = stack_.template get<I>();
+    std::uint8_t* h = outer + header_at[I];
+    const std::size_t len = end - header_at[I];
+    const layer_kind next = next_kind<I>(in.version);
+    if constexpr (I == size - 1 && inner_ip_layer) {
+      // the inner packet's own header
+    } else if constexpr (L::kind == layer_kind::ipv4) {
+      write_ipv4(h, len, {l.src, l.dst, in.tos, l.ttl, ip_proto_of(next), ++ip_id_, in.df});
+    } else if constexpr (L::kind == layer_kind::udp) {
+      write_udp(h, l.src_port, l.dst_port, len);
+    } else if constexpr (L::kind == layer_kind::gre) {
+      constexpr gre_opt o = L::options;
+      write_gre(h, len - gre_header_size(o), o, next == layer_kind::ipv6 ? ether_type::ipv6 : ether_type::ipv4, l.key,
+                has(o, gre_opt::seq) ? gre_seq_++ : 0);
+    }
+    if constexpr (I > Last) write_template<I - 1, Last>(outer, end, in);
   }
 
   // ---- decapsulation, outermost layer first ----------------------------------------------
@@ -336,6 +428,7 @@ class endpoint<Backend, stack<Ls...>> {
   std::size_t max_inner_ = 0;
   std::size_t esp_room_ = unlimited;
   bool check_outer_ = false;
+  bool template_ = false;  // encap_template: a template_shape stack and an outbound SA without TFC padding
   std::uint16_t ip_id_ = 0;
   std::uint32_t gre_seq_ = 0;
 };

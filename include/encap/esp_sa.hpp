@@ -159,6 +159,30 @@ class alignas(64) esp_sa {
     return view(f.data(), static_cast<std::uint32_t>(seq >> 32));
   }
 
+  // encap() for the typed endpoint's header template (endpoint.hpp), which knows the
+  // suite's sizes at compile time and has checked the room: only while fast_ready() (not
+  // at the last sequence number, no IV from set_next_iv) and without TFC padding. The
+  // payload, `p` bytes, is already at h + 8 + Iv; the header goes at h. Returns the ESP
+  // packet's length, or 0 if the backend failed (the sequence number is then put back).
+  bool fast_ready() const noexcept { return !exhausted_ && fixed_iv_len_ == 0 && next_seq_ < max_seq(); }
+  bool tfc_padding() const noexcept { return padding_.tfc_boundary != 0; }
+  template <std::size_t Iv, std::size_t Icv, std::size_t Align>
+  std::size_t encap_fixed(std::uint8_t* h, std::size_t p, std::uint8_t next_header) noexcept {
+    static_assert((Align & (Align - 1)) == 0, "ESP alignment: 4, 8 or 16");
+    constexpr std::size_t head = esp_header_size + Iv;
+    const std::size_t body = ((p + esp_trailer_fixed + Align - 1) & ~(Align - 1)) + rule_.extra_padding;
+    const std::uint64_t seq = next_seq_++;
+    write_esp_trailer(h + head, p, p, body - p - esp_trailer_fixed, next_header, body - p + Icv);
+    write_esp_header(h, spi_, static_cast<std::uint32_t>(seq));
+    crypto_.make_iv(seq, {h + esp_header_size, Iv});
+    const std::size_t len = head + body + Icv;
+    if (crypto_.seal(esp_packet_view{{h, len}, Iv, Icv, esn_, static_cast<std::uint32_t>(seq >> 32)}) != errc::ok) {
+      --next_seq_;
+      return 0;
+    }
+    return len;
+  }
+
   // Whether this SA's backend runs several packets faster than one at a time.
   bool interleaves() const noexcept {
     if constexpr (requires(const Backend& b) { { b.interleaves() } -> std::same_as<bool>; }) return crypto_.interleaves();

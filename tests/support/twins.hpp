@@ -40,6 +40,10 @@ struct twins {
   std::optional<runtime_endpoint<B>> rt;
   std::size_t mismatches = 0;
   std::string first;
+  // false: the SAs make their own IVs, so that the typed endpoint runs its header template
+  // (set_next_iv sends it down the layer walk); counter IVs are equal in both, a CBC IV and
+  // its ciphertext are not compared
+  bool set_iv = true;
 
   twins(const Stack& st, const stack_spec& spec, const esp_suite* s, tunnel_options o) : keys(s ? *s : esp_suite{}) {
     if (s) {
@@ -61,7 +65,7 @@ struct twins {
   bytes encap(const bytes& inner, std::uint8_t iv_seed) {
     constexpr std::size_t head = Stack::headroom, tail = Stack::tailroom;
     if (rt->headroom() != head || rt->tailroom() != tail || rt->max_inner() != typed->max_inner()) mismatch("sizes");
-    if (t_out) {
+    if (t_out && set_iv) {
       bytes iv(t_out->suite().iv_size(), iv_seed);
       if (!iv.empty()) {
         REQUIRE(t_out->set_next_iv(iv) == errc::ok);
@@ -79,7 +83,14 @@ struct twins {
     // too big: both say the tunnel MTU (the typed endpoint is the oracle only if it says it)
     if ((ra.error() == errc::packet_too_big || ra.error() == errc::needs_fragmentation) && ra.detail != typed->max_inner())
       mismatch("too big without the tunnel MTU in detail");
-    if (a != b) mismatch("encap bytes of a " + std::to_string(inner.size()) + "-byte packet");
+    if (t_out && !set_iv && t_out->suite().c().mode == cipher_mode::cbc) {
+      std::size_t iv_at = fa.offset() + esp_header_size;  // the headers in front of the IV, SPI and Seq are compared
+      for (std::size_t i = 0; i < endpoint<B, Stack>::esp_index; ++i) iv_at += Stack::rules[i].header_size;
+      if (fa.size() != fb.size() || fa.offset() != fb.offset() || !std::equal(a.begin(), a.begin() + static_cast<long>(iv_at), b.begin()))
+        mismatch("encap headers of a " + std::to_string(inner.size()) + "-byte packet");
+    } else if (a != b) {
+      mismatch("encap bytes of a " + std::to_string(inner.size()) + "-byte packet");
+    }
     if (!ra) return {};
     bytes pkt(fa.data().begin(), fa.data().end());
     // Without ESP the outer addresses are checked (outer_check::automatic): turn the packet

@@ -127,8 +127,9 @@ struct imb_thread {
 
 // The code path for threads that use the backend for the first time after this call (a
 // thread keeps its managers). False, and nothing changes, where this CPU cannot run it.
-// An SA runs on the code path of the thread that built it: on a thread with another one,
-// its AEAD calls fail (crypto_failure), since AES-GCM's key data differs between paths.
+// An SA runs on the code path of the thread that built it. AES-GCM SAs call that path's
+// entries from any thread; the others fail (crypto_failure) on a thread with another path,
+// since GMAC's key data differs between paths and their calls go through the thread's manager.
 inline bool set_ipsec_mb_arch(ipsec_mb_arch a) noexcept {
   if (a != ipsec_mb_arch::best) {
     IMB_MGR* m = alloc_mb_mgr(0);
@@ -207,15 +208,15 @@ class ipsec_mb_backend {
         switch (aes_key_bits(c)) {
           case 128:
             IMB_AES128_GCM_PRE(m, key, &k_->gcm);
-            gcm_enc_ = &IMB_MGR::gcm128_enc, gcm_dec_ = &IMB_MGR::gcm128_dec;
+            gcm_enc_ = m->gcm128_enc, gcm_dec_ = m->gcm128_dec;
             break;
           case 192:
             IMB_AES192_GCM_PRE(m, key, &k_->gcm);
-            gcm_enc_ = &IMB_MGR::gcm192_enc, gcm_dec_ = &IMB_MGR::gcm192_dec;
+            gcm_enc_ = m->gcm192_enc, gcm_dec_ = m->gcm192_dec;
             break;
           default:
             IMB_AES256_GCM_PRE(m, key, &k_->gcm);
-            gcm_enc_ = &IMB_MGR::gcm256_enc, gcm_dec_ = &IMB_MGR::gcm256_dec;
+            gcm_enc_ = m->gcm256_enc, gcm_dec_ = m->gcm256_dec;
             break;
         }
         return;
@@ -345,6 +346,7 @@ class ipsec_mb_backend {
 
   // One packet: the AEADs straight to their direct call, without the burst loop.
   errc one(const esp_packet_view& v, bool encrypt) noexcept {
+    if (direct_ == direct_kind::gcm) return gcm(v, encrypt);
     if (direct_ != direct_kind::none) {
       detail::imb_thread* t = detail::imb_thread::get();
       return t && t->best->used_arch == arch_ ? aead_direct(t->best, v, encrypt) : errc::crypto_failure;
@@ -355,6 +357,10 @@ class ipsec_mb_backend {
   }
 
   void run(std::span<const esp_packet_view> v, std::span<errc> out, bool encrypt) noexcept {
+    if (direct_ == direct_kind::gcm) {
+      for (std::size_t i = 0; i < v.size(); ++i) out[i] = gcm(v[i], encrypt);
+      return;
+    }
     detail::imb_thread* t = detail::imb_thread::get();
     if (!t) {
       std::fill_n(out.begin(), v.size(), errc::crypto_failure);
@@ -478,26 +484,49 @@ class ipsec_mb_backend {
     return j->status == IMB_STATUS_COMPLETED ? errc::esp_bad_icv : errc::crypto_failure;
   }
 
-  // AES-GCM, AES-GMAC and ChaCha20-Poly1305: one direct call each way; the tag is checked
-  // after decryption in the same call, and the payload wiped if it fails.
+  // The AEADs' nonce, salt || IV (RFC 4106 §4, RFC 4543 §3.1, RFC 7634 §2), and AAD, SPI ||
+  // sequence number (RFC 4106 §5): the packet's first 8 bytes as they are; with ESN, SPI ||
+  // high || low bits (§5, RFC 4303 §2.2.1), put together here.
+  struct aead_input {
+    std::array<std::uint8_t, 12> nonce, aad_esn;  // written before they are read
+    const std::uint8_t* aad;
+    std::size_t aad_len;
+    aead_input(const esp_packet_view& v, const secret_bytes<4>& salt) noexcept
+        : aad(v.esn ? aad_esn.data() : v.packet.data()), aad_len(v.esn ? esp_aad(v, aad_esn) : 8) {
+      std::memcpy(nonce.data(), salt.data(), 4);
+      std::memcpy(nonce.data() + 4, v.iv(), 8);
+    }
+  };
+
+  // AES-GCM: one call each way to the entry chosen when the SA was built; the tag is
+  // checked after decryption, and the payload wiped if it fails.
+  errc gcm(const esp_packet_view& v, bool encrypt) noexcept {
+    const aead_input in(v, salt_);
+    std::array<std::uint8_t, 16> tag;
+    std::uint8_t* b = v.body();
+    const std::size_t n = v.body_size();
+    if (encrypt) {
+      gcm_enc_(&k_->gcm, &gcm_ctx_, b, b, n, in.nonce.data(), in.aad, in.aad_len, v.icv(), v.icv_size);
+      return errc::ok;
+    }
+    gcm_dec_(&k_->gcm, &gcm_ctx_, b, b, n, in.nonce.data(), in.aad, in.aad_len, tag.data(), v.icv_size);
+    if (ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
+    secure_wipe(b, n);  // decrypted while authenticating: release nothing
+    return errc::esp_bad_icv;
+  }
+
+  // AES-GMAC and ChaCha20-Poly1305: one direct call each way; the tag is checked after
+  // decryption in the same call, and the payload wiped if it fails.
   errc aead_direct(IMB_MGR* m, const esp_packet_view& v, bool encrypt) noexcept {
-    std::array<std::uint8_t, 12> aad_esn, nonce;  // written before they are read
+    const aead_input in(v, salt_);
+    const std::uint8_t* aad = in.aad;
+    const std::size_t aad_len = in.aad_len;
     std::array<std::uint8_t, 16> tag{};
-    // the AAD is SPI || sequence number (RFC 4106 §5): the packet's first 8 bytes as they
-    // are; with ESN, SPI || high || low bits (§5, RFC 4303 §2.2.1), put together here
-    const std::size_t aad_len = v.esn ? esp_aad(v, aad_esn) : 8;
-    const std::uint8_t* aad = v.esn ? aad_esn.data() : v.packet.data();
-    std::memcpy(nonce.data(), salt_.data(), 4);  // RFC 4106 §4, RFC 4543 §3.1, RFC 7634 §2: salt || IV
-    std::memcpy(nonce.data() + 4, v.iv(), 8);
     std::uint8_t* b = v.body();
     const std::size_t n = v.body_size();
     std::uint8_t* t = encrypt ? v.icv() : tag.data();
-    const gcm_key_data* g = &k_->gcm;
-    const std::uint8_t* iv = nonce.data();
+    const std::uint8_t* iv = in.nonce.data();
     switch (direct_) {
-      case direct_kind::gcm:
-        (m->*(encrypt ? gcm_enc_ : gcm_dec_))(g, &gcm_ctx_, b, b, n, iv, aad, aad_len, t, v.icv_size);
-        break;
       case direct_kind::gmac: {  // RFC 4543 §3.3-3.5: SPI .. trailer is all AAD, nothing is encrypted
         // with ESN the AAD is SPI || Seq high || Seq low || IV || ...: its first 16 bytes
         // from here, the rest in place
@@ -522,8 +551,9 @@ class ipsec_mb_backend {
         IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, t, v.icv_size);  // the same finalize for both directions
         break;
       }
+      case direct_kind::gcm:
       case direct_kind::none:
-        return errc::crypto_failure;  // the job API: never here
+        return errc::crypto_failure;  // gcm() and the job API: never here
     }
     if (encrypt || ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
     secure_wipe(b, n);  // decrypted while authenticating: release nothing
@@ -556,8 +586,9 @@ class ipsec_mb_backend {
 
   esp_suite suite_;
   IMB_HASH_ALG hash_;  // the job API's integrity algorithm, chosen once
-  // The code path the SA was built on: AES-GCM's key data is laid out per path, so a
-  // thread on another one (set_ipsec_mb_arch) gets crypto_failure, never wrong bytes.
+  // The code path the SA was built on: GMAC's key data is laid out per path, so a thread on
+  // another one (set_ipsec_mb_arch) gets crypto_failure, never wrong bytes. (AES-GCM calls
+  // the building path's own entries, below, from any thread.)
   std::uint32_t arch_ = 0;
   std::unique_ptr<key_schedule, wipe_delete> k_;
   gcm_context_data gcm_ctx_{};
@@ -570,8 +601,10 @@ class ipsec_mb_backend {
                         : suite_.c().mode == cipher_mode::gmac              ? direct_kind::gmac
                         : suite_.c().mode == cipher_mode::chacha20_poly1305 ? direct_kind::chacha_poly
                                                                            : direct_kind::none;
-  aes_gcm_enc_dec_t IMB_MGR::*gcm_enc_ = nullptr;
-  aes_gcm_enc_dec_t IMB_MGR::*gcm_dec_ = nullptr;
+  // AES-GCM's entries of the building thread's code path, for the key data laid out for it:
+  // called from any thread without a manager (its direct API needs none)
+  aes_gcm_enc_dec_t gcm_enc_ = nullptr;
+  aes_gcm_enc_dec_t gcm_dec_ = nullptr;
 };
 
 static_assert(esp_burst_backend<ipsec_mb_backend>);
