@@ -54,6 +54,7 @@ TEST_SUITE("runtime_endpoint") {
     run_shape<B>(outer4 / gre<gre_opt::csum | gre_opt::key | gre_opt::seq>{42} / ipv6{},
                  std::string(outer4_spec) + "/gre(csum,key=42,seq)/ipv6", nullptr);
     run_shape<B>(outer4 / ipv4{}, std::string(outer4_spec) + "/ipv4", nullptr, {.mtu = 576});
+    run_shape<B>(outer4 / gre<gre_opt::key | gre_opt::seq>{42}, std::string(outer4_spec) + "/gre(key=42,seq)", nullptr);
   }
 
   // The typed endpoint writes these shapes from its header template (endpoint.hpp) and the
@@ -97,6 +98,70 @@ TEST_SUITE("runtime_endpoint") {
     template_shapes<B, aes_256_gmac>();
     template_shapes<B, null_hmac_sha1_96>();
     template_shapes<B, aes_256_cbc_hmac_sha256_128>();  // IV and ciphertext not compared; decap is
+  }
+
+  // Decap checks the headers an encapsulator writes in a few wide compares before the codecs
+  // (endpoint::decap_fits). A flipped bit in an IPv4 header also breaks its checksum, so
+  // these edits keep the checksum right: each must get the same answer (error, layer,
+  // decap_info, the bytes left) from the typed endpoint as from the run-time one's codecs.
+  // (GRE and UDP headers carry no checksum here: the bit flips of exercise() reach them.)
+  TEST_CASE_TEMPLATE("decap's wide compares answer as the codecs do: IPv4 edits with their checksum fixed", B, ENCAP_BACKENDS) {
+    using S = aes_256_gcm_16;
+    constexpr esp_suite s = S::value;
+    const auto st = outer4 / udp{4500, 4501} / esp<tunnel, S>{} / delivery4 / gre<gre_opt::key | gre_opt::seq>{7};
+    const std::string text = std::string(outer4_spec) + "/udp(sport=4500,dport=4501)/esp(" + std::string(to_string(s)) + ")/" +
+                             delivery4_spec + "/gre(key=7,seq)";
+    const auto spec = parse_spec(text);
+    REQUIRE(spec.has_value());
+    using edit = void (*)(bytes&);
+    const std::pair<const char*, edit> edits[] = {
+        {"as sent", [](bytes&) {}},
+        {"MF", [](bytes& p) { p[6] |= 0x20; }},
+        {"fragment offset", [](bytes& p) { p[7] |= 0x01; }},
+        {"DF", [](bytes& p) { p[6] |= 0x40; }},
+        {"IHL 6", [](bytes& p) { p[0] = 0x46; }},
+        {"version 6", [](bytes& p) { p[0] = 0x65; }},
+        {"protocol TCP", [](bytes& p) { p[9] = ip_proto::tcp; }},
+        {"total length 19", [](bytes& p) { store_be16(&p[2], 19); }},
+        {"total length short", [](bytes& p) { store_be16(&p[2], static_cast<std::uint16_t>(load_be16(&p[2]) - 1)); }},
+        {"total length long", [](bytes& p) { store_be16(&p[2], static_cast<std::uint16_t>(load_be16(&p[2]) + 1)); }},
+        {"link padding", [](bytes& p) { p.resize(p.size() + 4, 0); }},
+        {"source address", [](bytes& p) { p[12] ^= 1; }},
+        {"destination address", [](bytes& p) { p[19] ^= 1; }},
+        {"ECN CE", [](bytes& p) { p[1] |= ecn::ce; }},
+        {"TTL 1", [](bytes& p) { p[8] = 1; }},
+        {"UDP checksum wrong", [](bytes& p) { store_be16(&p[26], 0x1234); }},
+        {"NAT-keepalive", [](bytes& p) { p.resize(29); store_be16(&p[2], 29); store_be16(&p[24], 9); p[28] = 0xff; }},
+        {"non-ESP marker", [](bytes& p) { std::fill(p.begin() + 28, p.begin() + 32, std::uint8_t{0}); }},
+    };
+    for (const outer_check oc : {outer_check::none, outer_check::addresses}) {
+      twins<B, std::remove_cvref_t<decltype(st)>> t(st, spec.value(), &s, {.mtu = 1500, .check = oc});
+      const bytes sent = t.encap(test::inner_ipv4(100), 1);
+      REQUIRE(sent.size() > 100);
+      // outer_check::addresses: the packet as the peer sends it, addresses and ports swapped
+      bytes pkt = sent;
+      if (oc == outer_check::addresses) {
+        std::swap_ranges(pkt.begin() + 12, pkt.begin() + 16, pkt.begin() + 16);
+        std::swap_ranges(pkt.begin() + 20, pkt.begin() + 22, pkt.begin() + 22);
+      }
+      for (const auto& [what, e] : edits) {
+        bytes p = pkt;
+        e(p);
+        store_be16(&p[10], 0);
+        store_be16(&p[10], internet_checksum(p.data(), 20));
+        t.decap(p, what, 0);
+      }
+      INFO(t.first);
+      CHECK(t.mismatches == 0);
+      // the packet as sent opens: the edits are compared on a live path (with addresses
+      // checked, the inner delivery header, encrypted, still names this side as its source)
+      if (oc == outer_check::none) {
+        t.t_in->reset_inbound(0);
+        bytes live = pkt;
+        frame f(live, 0, live.size());
+        CHECK(t.typed->decap(f).has_value());
+      }
+    }
   }
 
   TEST_CASE_TEMPLATE("bursts give what one call per packet gives, on unrolled shapes and through the per-layer loop", B,

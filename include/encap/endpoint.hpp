@@ -106,9 +106,12 @@ class endpoint<Backend, stack<Ls...>> {
 
   // Validates and strips every layer, outermost first. On success f holds the inner IP
   // packet; on failure detail is the index of the layer that failed (size: the inner packet).
+  // Each header that is what an encapsulator writes (IPv4 without options, UDP without
+  // checksum over IPv4, GRE without options) is checked in a few wide compares; any other
+  // goes to the layer's full parser, whose errors and details are the only ones reported.
   ENCAP_FLATTEN result<decap_info> decap(frame& f) noexcept {
     dec_ctx c{};
-    if (const errc e = decap_layer<0>(f, c); e != errc::ok) return result<decap_info>(e, c.layer);
+    if (const errc e = decap_from<0>(f, c); e != errc::ok) return result<decap_info>(e, c.layer);
     return decap_inner(f, c);
   }
 
@@ -373,7 +376,9 @@ class endpoint<Backend, stack<Ls...>> {
     else return decap_next{0, decap_next::inner_v4 | decap_next::inner_v6};
   }();
 
-  template <std::size_t I>
+  // Layer I by its codec, then the layers after it: by their codecs (Fast false: bursts,
+  // the reference) or each first by decap_fits (decap_from).
+  template <std::size_t I, bool Fast = false>
   errc decap_layer(frame& f, dec_ctx& c) noexcept {
     using L = layer_t<I>;
     c.layer = I;
@@ -403,22 +408,112 @@ class endpoint<Backend, stack<Ls...>> {
       }
       in_->open({&in.view, 1}, {&e, 1});
       if (e != errc::ok) return e;
-      return esp_resume<I>(f, c, in);
+      return esp_resume<I, Fast>(f, c, in);
     }
     if (e != errc::ok) return e;
-    if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
-    else return errc::ok;
+    return decap_next_layer<I, Fast>(f, c);
+  }
+
+  template <std::size_t I, bool Fast>
+  errc decap_next_layer(frame& f, dec_ctx& c) noexcept {
+    if constexpr (I + 1 == size) return errc::ok;
+    else if constexpr (Fast) return decap_from<I + 1>(f, c);
+    else return decap_layer<I + 1>(f, c);
+  }
+
+  // Layers I onwards: each first by decap_fits, else (and ESP always) by its codec.
+  template <std::size_t I>
+  errc decap_from(frame& f, dec_ctx& c) noexcept {
+    c.layer = I;
+    if constexpr (layer_t<I>::kind != layer_kind::esp && !(I == size - 1 && inner_ip_layer))
+      if (decap_fits<I>(f, c)) return decap_next_layer<I, true>(f, c);
+    return decap_layer<I, true>(f, c);
+  }
+
+  // Whether layer I is the header an encapsulator writes, checked in a few wide compares:
+  // IPv4 of 20 bytes, not a fragment, its checksum right; UDP over IPv4 with checksum zero;
+  // GRE without checksum or routing. If so, f and c are left as decap_layer<I> leaves them
+  // (and the answer is the same); if not, nothing is changed and the codec decides.
+  template <std::size_t I>
+  bool decap_fits(frame& f, dec_ctx& c) noexcept {
+    using L = layer_t<I>;
+    constexpr decap_next next = next_of<I>;
+    const std::uint8_t* p = f.begin();
+    const std::size_t n = f.size();
+    if constexpr (L::kind == layer_kind::ipv4) {
+      if (n < 20 || p[0] != 0x45) return false;
+      std::uint32_t w[5];
+      std::memcpy(w, p, 20);
+      const std::size_t total = load_be16(p + 2);
+      std::uint64_t sum = std::uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];  // RFC 1071, words as they lie
+      sum = (sum & 0xffffffffu) + (sum >> 32);
+      sum = (sum & 0xffffffffu) + (sum >> 32);
+      const std::uint32_t folded = checksum_fold(static_cast<std::uint32_t>(sum));
+      const std::uint8_t proto = p[9];
+      const bool proto_ok = next.inner ? ((proto == ip_proto::ipv4 && (next.inner & decap_next::inner_v4)) ||
+                                          (proto == ip_proto::ipv6 && (next.inner & decap_next::inner_v6)))
+                                       : proto == next.proto;
+      if (total < 20 || total > n || folded != 0 || (load_be16(p + 6) & 0x3fff) != 0 || !proto_ok) return false;
+      if (check_outer_) {
+        const L& peer = stack_.template get<I>();  // a packet from the peer: its src is our dst
+        if (std::memcmp(p + 12, peer.dst.data(), 4) != 0 || std::memcmp(p + 16, peer.src.data(), 4) != 0) return false;
+      }
+      if (next.inner) c.inner_version = proto == ip_proto::ipv4 ? 4 : 6;
+      if (!c.outer_ecn) {
+        c.outer_ecn = static_cast<std::uint8_t>(p[1] & 3);
+        c.outer_source = p + 12;
+      }
+      c.ip_src = p + 12;
+      c.ip_dst = p + 16;
+      c.ipv6 = false;
+      (void)f.truncate(total);
+      (void)f.pull(20);
+      return true;
+    } else if constexpr (L::kind == layer_kind::udp) {
+      if (n < 8 || c.ipv6) return false;
+      const std::size_t length = load_be16(p + 4);
+      if (length < 8 || length > n || load_be16(p + 6) != 0) return false;
+      if (check_outer_) {
+        const L& peer = stack_.template get<I>();
+        if (load_be16(p) != peer.dst_port || load_be16(p + 2) != peer.src_port) return false;
+      }
+      // ESP follows: a NAT-keepalive or IKE's non-ESP marker is the codec's to report
+      if (next.proto == ip_proto::esp && !next.inner && (length < 8 + 4 || load_be32(p + 8) == 0)) return false;
+      if (!c.outer_source_port) c.outer_source_port = load_be16(p);
+      (void)f.truncate(length);
+      (void)f.pull(8);
+      return true;
+    } else if constexpr (L::kind == layer_kind::gre) {
+      constexpr gre_opt o = L::options;
+      if (has(o, gre_opt::csum) || n < gre_header_size(o)) return false;
+      constexpr std::uint16_t flags = (has(o, gre_opt::key) ? gre_flag_k : 0) | (has(o, gre_opt::seq) ? gre_flag_s : 0);
+      const std::uint16_t pt = load_be16(p + 2);
+      const bool pt_ok = next.inner ? ((pt == ether_type::ipv4 && (next.inner & decap_next::inner_v4)) ||
+                                       (pt == ether_type::ipv6 && (next.inner & decap_next::inner_v6)))
+                                    : pt == (next.proto == ip_proto::ipv6 ? ether_type::ipv6 : ether_type::ipv4);
+      if (load_be16(p) != flags || !pt_ok) return false;
+      std::size_t at = 4;
+      if constexpr (has(o, gre_opt::key)) {
+        if (load_be32(p + at) != stack_.template get<I>().key) return false;
+        at += 4;
+      }
+      if (next.inner) c.inner_version = pt == ether_type::ipv4 ? 4 : 6;
+      c.gre_seq = has(o, gre_opt::seq) ? std::optional<std::uint32_t>(load_be32(p + at)) : std::nullopt;
+      (void)f.pull(gre_header_size(o));
+      return true;
+    } else {
+      return false;
+    }
   }
 
   // ESP layer I after its ICV passed: padding, window, next header; then the layers inside.
-  template <std::size_t I>
+  template <std::size_t I, bool Fast = false>
   errc esp_resume(frame& f, dec_ctx& c, const typename esp_sa<Backend>::inbound& in) noexcept {
     c.layer = I;
     const auto r = in_->decap_finish(f, in);
     if (!r) return r.error();
     if (const errc e = decap_esp_next(c, next_of<I>, r.value(), in_->authenticated()); e != errc::ok) return e;
-    if constexpr (I + 1 < size) return decap_layer<I + 1>(f, c);
-    else return errc::ok;
+    return decap_next_layer<I, Fast>(f, c);
   }
 
   stack_type stack_;
