@@ -519,8 +519,6 @@ class ipsec_mb_backend {
   // decryption in the same call, and the payload wiped if it fails.
   errc aead_direct(IMB_MGR* m, const esp_packet_view& v, bool encrypt) noexcept {
     const aead_input in(v, salt_);
-    const std::uint8_t* aad = in.aad;
-    const std::size_t aad_len = in.aad_len;
     std::array<std::uint8_t, 16> tag{};
     std::uint8_t* b = v.body();
     const std::size_t n = v.body_size();
@@ -534,7 +532,7 @@ class ipsec_mb_backend {
         const std::uint8_t* rest = v.packet.data();
         std::size_t rest_len = 8 + v.iv_size + n;
         if (v.esn) {
-          std::memcpy(first.data(), aad, 12);
+          std::memcpy(first.data(), in.aad, 12);
           std::memcpy(first.data() + 12, v.iv(), 4);
           rest = v.iv() + 4;
           rest_len = v.iv_size - 4 + n;
@@ -545,7 +543,7 @@ class ipsec_mb_backend {
       }
       case direct_kind::chacha_poly: {
         const std::uint8_t* key = k_->chacha;
-        IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, aad, aad_len);
+        IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, in.aad, in.aad_len);
         if (encrypt) IMB_CHACHA20_POLY1305_ENC_UPDATE(m, key, &chacha_ctx_, b, b, n);
         else IMB_CHACHA20_POLY1305_DEC_UPDATE(m, key, &chacha_ctx_, b, b, n);
         IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, t, v.icv_size);  // the same finalize for both directions
