@@ -103,7 +103,7 @@ TEST_SUITE("endpoint") {
   // RFC 6040 §4.1 (normal mode): the outer header takes the inner DSCP and ECN; RFC 4301
   // §5.1.2.1: DF copied (the endpoint's default policy). Every outer IP layer of each shape,
   // for several TOS values. (GCC 12.2 at -O2 once lost the TOS here once encap was
-  // flattened: see take_inner in endpoint_common.hpp.)
+  // flattened: see inner_for_outer in endpoint_common.hpp.)
   template <class B, class Stack>
   void check_outer_tos(const Stack& st, esp_suite s) {
     const test::suite_keys k(s);

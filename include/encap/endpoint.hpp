@@ -81,6 +81,8 @@ class endpoint<Backend, stack<Ls...>> {
     for (std::size_t i = 0; i < size; ++i)
       if (stack_type::rules[i].kind == layer_kind::esp) esp_room_ = room_after(stack_type::rules, o.mtu, i).value_or(0);
     template_ = template_shape && outbound && !outbound->tfc_padding();
+    df_copy_ = o.df == df_policy::copy;
+    df_set_ = o.df == df_policy::set;
   }
 
   std::size_t mtu() const noexcept { return opt_.mtu; }
@@ -217,7 +219,7 @@ class endpoint<Backend, stack<Ls...>> {
     constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
     const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
     if (!inner) return result<byte_span>(inner.error(), inner.detail);  // (detail: the tunnel MTU)
-    take_inner(c, inner.value());
+    c.inner = inner_for_outer(inner.value(), f);
     return f.data();
   }
 
@@ -317,13 +319,12 @@ class endpoint<Backend, stack<Ls...>> {
     constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
     const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
     if (!inner) return result<byte_span>(inner.error(), inner.detail);
-    inner_ip_info in = inner.value();
-    keep_inner(in);
+    inner_ip_info in = inner_for_outer(inner.value(), f);
     std::uint8_t* const outer = f.begin() - header_at[size];
     const std::size_t n = f.size();
     const std::uint16_t ip_id = ip_id_;
     const std::uint32_t gre_seq = gre_seq_;
-    in.df = opt_.df == df_policy::set || (opt_.df == df_policy::copy && in.df);  // the outer headers' DF
+    in.df = (in.df && df_copy_) || df_set_;  // the outer headers' DF
     if constexpr (esp_index + 1 < size) write_template<size - 1, esp_index + 1>(outer, header_at[size] + n, in);  // innermost first, as encap_layer numbers IDs
     constexpr layer_rule esp = stack_type::rules[esp_index];
     const std::size_t esp_len = out_->template encap_fixed<esp.header_size - esp_header_size, esp.trailer_size, esp.align>(
@@ -524,6 +525,7 @@ class endpoint<Backend, stack<Ls...>> {
   std::size_t esp_room_ = unlimited;
   bool check_outer_ = false;
   bool template_ = false;  // encap_template: a template_shape stack and an outbound SA without TFC padding
+  bool df_copy_ = false, df_set_ = false;  // opt_.df for encap_template: outer DF = inner DF && copy || set
   std::uint16_t ip_id_ = 0;
   std::uint32_t gre_seq_ = 0;
 };

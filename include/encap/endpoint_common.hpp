@@ -95,22 +95,17 @@ inline result<inner_ip_info> admit_inner(const frame& f, std::uint8_t version, s
   return inner.value();
 }
 
-// Stores what admit_inner found where the flattened encap reads it. GCC 12.2 at -O2, with
-// encap flattened, reads the stored TOS back as the zero the walk started with (the copy
-// is SLP-vectorized, and value numbering misses it): every outer header lost its DSCP/ECN
-// (test_endpoint's DSCP case caught it). An asm that reads the copy makes it stay.
-// -O3, Clang, -fno-tree-slp-vectorize or -fno-tree-pre do not show it.
-// (The typed endpoint's header template met the same miscompile on its own copy: keep_inner.)
-inline void keep_inner(inner_ip_info& copy) noexcept {
-#if defined(__GNUC__) && !defined(__clang__)
-  __asm__("" : : "m"(copy));
-#else
-  (void)copy;
-#endif
-}
-inline void take_inner(encap_walk& w, const inner_ip_info& inner) noexcept {
-  w.inner = inner;
-  keep_inner(w.inner);
+// What admit_inner found, as the outer headers take it. GCC 12.2 at -O2, with encap
+// flattened, copies the version and TOS as one 2-byte vector and then value-numbers the TOS
+// as the zero of result's error paths: every outer header lost its DSCP/ECN (test_endpoint's
+// DSCP case caught it, on the layer walk and on the header template). Read from the packet
+// again, the TOS stays. (-O3, Clang, -fno-tree-slp-vectorize or -fno-tree-pre do not show
+// it. The first workaround, an asm reading the copy from memory, cost a store-forwarding
+// stall: about 8 ns a packet.)
+inline inner_ip_info inner_for_outer(const inner_ip_info& inner, const frame& f) noexcept {
+  inner_ip_info copy = inner;
+  copy.tos = ip_tos(f.data().data());
+  return copy;
 }
 
 // After every layer: the inner packet's length field, less any TFC padding, and RFC 6040

@@ -255,7 +255,7 @@ class runtime_endpoint {
     if (esp_index_ != size_ && out_->exhausted()) return errc::sequence_exhausted;
     const auto inner = admit_inner(f, inner_version_, max_inner_, headroom_, tailroom_);
     if (!inner) return result<byte_span>(inner.error(), inner.detail);  // (detail: the tunnel MTU)
-    take_inner(c, inner.value());
+    c.inner = inner_for_outer(inner.value(), f);
     return f.data();
   }
 

@@ -33,6 +33,11 @@ struct inner_ip_info {
   std::size_t length = 0;    // from the header's length field
 };
 
+// The TOS octet of an IPv4 packet or the Traffic Class of an IPv6 one (p: its first 2 bytes).
+constexpr std::uint8_t ip_tos(const std::uint8_t* p) noexcept {
+  return (p[0] >> 4) == 4 ? p[1] : static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4);
+}
+
 // Reads the version, TOS/traffic class, DF and length of an IP packet, checking only
 // what that needs. Used on the inner packet before encapsulation.
 constexpr result<inner_ip_info> peek_ip(const_byte_span p) noexcept {
@@ -42,13 +47,13 @@ constexpr result<inner_ip_info> peek_ip(const_byte_span p) noexcept {
     if (p.size() < 20 || (p[0] & 0x0f) < 5) return errc::bad_inner_packet;
     const std::size_t total = load_be16(&p[2]);
     if (total != p.size()) return errc::bad_inner_packet;
-    return inner_ip_info{4, p[1], (p[6] & 0x40) != 0, total};
+    return inner_ip_info{4, ip_tos(p.data()), (p[6] & 0x40) != 0, total};
   }
   if (version == 6) {
     if (p.size() < 40) return errc::bad_inner_packet;
     const std::size_t total = 40 + std::size_t{load_be16(&p[4])};
     if (total != p.size()) return errc::bad_inner_packet;
-    return inner_ip_info{6, static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4), true, total};
+    return inner_ip_info{6, ip_tos(p.data()), true, total};
   }
   return errc::bad_inner_packet;
 }
