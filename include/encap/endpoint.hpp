@@ -442,24 +442,13 @@ class endpoint<Backend, stack<Ls...>> {
     const std::uint8_t* p = f.begin();
     const std::size_t n = f.size();
     if constexpr (L::kind == layer_kind::ipv4) {
-      if (n < 20 || p[0] != 0x45) return false;
-      std::uint32_t w[5];
-      std::memcpy(w, p, 20);
-      const std::size_t total = load_be16(p + 2);
-      std::uint64_t sum = std::uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];  // RFC 1071, words as they lie
-      sum = (sum & 0xffffffffu) + (sum >> 32);
-      sum = (sum & 0xffffffffu) + (sum >> 32);
-      const std::uint32_t folded = checksum_fold(static_cast<std::uint32_t>(sum));
-      const std::uint8_t proto = p[9];
-      const bool proto_ok = next.inner ? ((proto == ip_proto::ipv4 && (next.inner & decap_next::inner_v4)) ||
-                                          (proto == ip_proto::ipv6 && (next.inner & decap_next::inner_v6)))
-                                       : proto == next.proto;
-      if (total < 20 || total > n || folded != 0 || (load_be16(p + 6) & 0x3fff) != 0 || !proto_ok) return false;
+      if (n < 20 || p[0] != 0x45) return false;  // options: the codec's
+      const auto h = parse_ipv4({p, n});
+      if (!h || c.accept_proto(next, h.value().protocol) != errc::ok) return false;
       if (check_outer_) {
         const L& peer = stack_.template get<I>();  // a packet from the peer: its src is our dst
         if (std::memcmp(p + 12, peer.dst.data(), 4) != 0 || std::memcmp(p + 16, peer.src.data(), 4) != 0) return false;
       }
-      if (next.inner) c.inner_version = proto == ip_proto::ipv4 ? 4 : 6;
       if (!c.outer_ecn) {
         c.outer_ecn = static_cast<std::uint8_t>(p[1] & 3);
         c.outer_source = p + 12;
@@ -467,20 +456,20 @@ class endpoint<Backend, stack<Ls...>> {
       c.ip_src = p + 12;
       c.ip_dst = p + 16;
       c.ipv6 = false;
-      (void)f.truncate(total);
+      (void)f.truncate(h.value().total_length);
       (void)f.pull(20);
       return true;
     } else if constexpr (L::kind == layer_kind::udp) {
-      if (n < 8 || c.ipv6) return false;
-      const std::size_t length = load_be16(p + 4);
-      if (length < 8 || length > n || load_be16(p + 6) != 0) return false;
+      const auto h = parse_udp({p, n});
+      if (!h || h.value().checksum != 0 || c.ipv6) return false;  // a checksum to verify: the codec's
+      const std::size_t length = h.value().length;
       if (check_outer_) {
         const L& peer = stack_.template get<I>();
-        if (load_be16(p) != peer.dst_port || load_be16(p + 2) != peer.src_port) return false;
+        if (h.value().src_port != peer.dst_port || h.value().dst_port != peer.src_port) return false;
       }
       // ESP follows: a NAT-keepalive or IKE's non-ESP marker is the codec's to report
-      if (next.proto == ip_proto::esp && !next.inner && (length < 8 + 4 || load_be32(p + 8) == 0)) return false;
-      if (!c.outer_source_port) c.outer_source_port = load_be16(p);
+      if (next.proto == ip_proto::esp && !next.inner && classify_nat_t({p + 8, length - 8}) != errc::ok) return false;
+      if (!c.outer_source_port) c.outer_source_port = h.value().src_port;
       (void)f.truncate(length);
       (void)f.pull(8);
       return true;
@@ -489,8 +478,7 @@ class endpoint<Backend, stack<Ls...>> {
       if (has(o, gre_opt::csum) || n < gre_header_size(o)) return false;
       constexpr std::uint16_t flags = (has(o, gre_opt::key) ? gre_flag_k : 0) | (has(o, gre_opt::seq) ? gre_flag_s : 0);
       const std::uint16_t pt = load_be16(p + 2);
-      const bool pt_ok = next.inner ? ((pt == ether_type::ipv4 && (next.inner & decap_next::inner_v4)) ||
-                                       (pt == ether_type::ipv6 && (next.inner & decap_next::inner_v6)))
+      const bool pt_ok = next.inner ? c.accept_inner(next, pt == ether_type::ipv4, pt == ether_type::ipv6) == errc::ok
                                     : pt == (next.proto == ip_proto::ipv6 ? ether_type::ipv6 : ether_type::ipv4);
       if (load_be16(p) != flags || !pt_ok) return false;
       std::size_t at = 4;
@@ -498,7 +486,6 @@ class endpoint<Backend, stack<Ls...>> {
         if (load_be32(p + at) != stack_.template get<I>().key) return false;
         at += 4;
       }
-      if (next.inner) c.inner_version = pt == ether_type::ipv4 ? 4 : 6;
       c.gre_seq = has(o, gre_opt::seq) ? std::optional<std::uint32_t>(load_be32(p + at)) : std::nullopt;
       (void)f.pull(gre_header_size(o));
       return true;

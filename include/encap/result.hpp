@@ -7,6 +7,7 @@
 #include <string>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 namespace encap {
 inline namespace v0 {
@@ -130,6 +131,10 @@ struct [[nodiscard]] result {
   constexpr result() = default;
   constexpr result(T v) noexcept : val(v) {}                         // NOLINT: implicit by design
   constexpr result(errc e, std::uint32_t d = 0) noexcept : err(e), detail(d) {}  // NOLINT
+  // An aggregate T's fields straight into the result, where the caller keeps it: no
+  // temporary T assembled on the stack and copied (a wide reload of narrow stores stalls)
+  template <class... A>
+  constexpr explicit result(std::in_place_t, A&&... a) noexcept : val{std::forward<A>(a)...} {}
   constexpr bool has_value() const noexcept { return err == errc::ok; }
   constexpr explicit operator bool() const noexcept { return has_value(); }
   constexpr errc error() const noexcept { return err; }
