@@ -313,12 +313,15 @@ TEST_SUITE("esp_sa") {
       esp_sa<ipsec_mb_backend> built_here(cfg(gcm, gk)), opened_here(cfg(gcm, gk)), gmac_here(cfg(gmac, mk));
       const bool same_path = ipsec_mb_arch_in_use() == arch;
       errc elsewhere = errc::ok, gmac_elsewhere = errc::ok;
+      bool gmac_frame_kept = false;
       packet gcm_packet(64);
       std::thread([&] {
         used = ipsec_mb_arch_in_use();
         packet p(64);
         elsewhere = built_here.encap(gcm_packet.f, 4).error();
+        const std::size_t head = p.f.headroom(), len = p.f.size();
         gmac_elsewhere = gmac_here.encap(p.f, 4).error();
+        gmac_frame_kept = p.f.headroom() == head && p.f.size() == len;  // a crypto failure puts the bounds back
         for (const esp_suite& s : test::suites_of<ipsec_mb_backend>())
           if (botan_backend::supports(s))
             for (std::string& f : differences<botan_backend, ipsec_mb_backend>(s, {28, 61, 1414}, packets)) failures.push_back(std::move(f));
@@ -328,6 +331,10 @@ TEST_SUITE("esp_sa") {
       CHECK(elsewhere == errc::ok);
       CHECK(opened_here.decap(gcm_packet.f).error() == errc::ok);
       CHECK(gmac_elsewhere == (same_path ? errc::ok : errc::crypto_failure));
+      if (!same_path) {
+        CHECK(gmac_frame_kept);
+        CHECK(gmac_here.next_seq() == 1);  // and the sequence number
+      }
       CHECK(packets > 300);  // 60+ suites x ESN on and off x 3 sizes
       for (const std::string& f : failures) FAIL_CHECK(f);
     }

@@ -81,6 +81,22 @@ TEST_SUITE("wire") {
     CHECK_FALSE(f.truncate(11));
   }
 
+  TEST_CASE("frame put_back returns to an earlier headroom and size after headers and a trailer") {
+    std::array<std::uint8_t, 64> buf{};
+    frame f(buf, 24, 16);
+    const std::size_t head = f.headroom(), len = f.size();
+    REQUIRE(f.push(20));  // headers in front, a trailer behind: what a failed encap leaves
+    REQUIRE(f.put(12));
+    f.put_back(head, len);
+    CHECK(f.headroom() == 24);
+    CHECK(f.size() == 16);
+    CHECK(f.tailroom() == 24);
+    CHECK(f.data().data() == buf.data() + 24);
+    f.put_back(head, len);  // already there: unchanged
+    CHECK(f.headroom() == 24);
+    CHECK(f.size() == 16);
+  }
+
   TEST_CASE("IPv4 header: built headers parse back, with a valid checksum") {
     std::array<std::uint8_t, 40> p{};
     write_ipv4(p.data(), 40, {{1, 2, 3, 4}, {5, 6, 7, 8}, 0xb8, 17, ip_proto::esp, 77, true});

@@ -61,6 +61,14 @@ class frame {
   }
   // Keep only the first n bytes (n <= size()).
   [[nodiscard]] constexpr bool truncate(std::size_t n) noexcept { return n <= size() && trim(size() - n); }
+  // Back to this frame's earlier headroom() and size(), after an operation that pushed
+  // headers and put a trailer failed. (Rather than a copy of the frame kept and assigned
+  // back: GCC loads that copy in one wide load over the caller's narrow stores, a
+  // store-forwarding stall on every packet.)
+  constexpr void put_back(std::size_t headroom, std::size_t length) noexcept {
+    if (headroom >= head_) (void)pull(headroom - head_);
+    (void)truncate(length);
+  }
 
  private:
   static constexpr bool within(byte_span storage, std::size_t head, std::size_t length) noexcept {
