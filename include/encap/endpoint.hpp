@@ -240,11 +240,11 @@ class endpoint<Backend, stack<Ls...>> {
   ENCAP_FLATTEN ENCAP_NOINLINE result<byte_span> encap_walk(frame& f) noexcept {
     enc_ctx c{};
     if (const auto r = admit(f, c); !r) return r;
-    const std::size_t headroom = f.headroom(), length = f.size();
+    const std::size_t front = f.headroom(), length = f.size();
     const std::uint16_t ip_id = ip_id_;
     const std::uint32_t gre_seq = gre_seq_;
     if (const errc e = encap_layer<size - 1>(f, c); e != errc::ok) {
-      f.put_back(headroom, length);
+      f.put_back(front, length);
       ip_id_ = ip_id;
       gre_seq_ = gre_seq;
       return e;

@@ -113,13 +113,13 @@ class alignas(64) esp_sa {
   // Fails before writing anything, but for a crypto backend failure (crypto_failure),
   // after which the frame's bounds and the sequence number are put back.
   result<std::size_t> encap(frame& f, std::uint8_t next_header, std::size_t room = unlimited) noexcept {
-    const std::size_t headroom = f.headroom(), length = f.size();
+    const std::size_t front = f.headroom(), length = f.size();
     const std::uint64_t seq = next_seq_;
     const bool exhausted = exhausted_;
     const auto v = encap_prepare(f, next_header, room);
     if (!v) return v.error();
     if (const errc e = crypto_.seal(v.value()); e != errc::ok) {
-      f.put_back(headroom, length);
+      f.put_back(front, length);
       next_seq_ = seq;
       exhausted_ = exhausted;
       return e;

@@ -65,8 +65,8 @@ class frame {
   // headers and put a trailer failed. (Rather than a copy of the frame kept and assigned
   // back: GCC loads that copy in one wide load over the caller's narrow stores, a
   // store-forwarding stall on every packet.)
-  constexpr void put_back(std::size_t headroom, std::size_t length) noexcept {
-    if (headroom >= head_) (void)pull(headroom - head_);
+  constexpr void put_back(std::size_t front, std::size_t length) noexcept {  // front: the earlier headroom()
+    if (front >= head_) (void)pull(front - head_);
     (void)truncate(length);
   }
 
