@@ -195,7 +195,7 @@ constexpr result<ipv6_parsed> parse_ipv6(const_byte_span p) noexcept {
   const std::size_t payload = load_be16(&p[4]);
   if (40 + payload > p.size()) return errc::truncated;
   if (payload == 0) return errc::ip_bad_total_length;  // jumbograms (RFC 2675) are not tunnelled here
-  return ipv6_parsed{payload, static_cast<std::uint8_t>((p[0] & 0x0f) << 4 | p[1] >> 4), p[6], p[7]};
+  return ipv6_parsed{payload, ip_tos(p.data()), p[6], p[7]};
 }
 
 // Pseudo-header sum for UDP over IPv6 (RFC 8200 §8.1).
