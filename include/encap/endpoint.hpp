@@ -445,19 +445,8 @@ class endpoint<Backend, stack<Ls...>> {
       if (n < 20 || p[0] != 0x45) return false;  // options: the codec's
       const auto h = parse_ipv4({p, n});
       if (!h || c.accept_proto(next, h.value().protocol) != errc::ok) return false;
-      if (check_outer_) {
-        const L& peer = stack_.template get<I>();  // a packet from the peer: its src is our dst
-        if (std::memcmp(p + 12, peer.dst.data(), 4) != 0 || std::memcmp(p + 16, peer.src.data(), 4) != 0) return false;
-      }
-      if (!c.outer_ecn) {
-        c.outer_ecn = static_cast<std::uint8_t>(p[1] & 3);
-        c.outer_source = p + 12;
-      }
-      c.ip_src = p + 12;
-      c.ip_dst = p + 16;
-      c.ipv6 = false;
-      (void)f.truncate(h.value().total_length);
-      (void)f.pull(20);
+      if (check_outer_ && !ipv4_from_peer(p, stack_.template get<I>())) return false;
+      take_ipv4(f, c, h.value());
       return true;
     } else if constexpr (L::kind == layer_kind::udp) {
       const auto h = parse_udp({p, n});

@@ -22,23 +22,32 @@ inline void encap_ipv4(frame& f, encap_walk& w, const ipv4& l, std::uint8_t prot
   w.udp = nullptr;  // RFC 3948 §2.1: UDP checksum zero over IPv4
 }
 
+// Whether the header comes from the peer: its src is the tunnel's dst, its dst the tunnel's src.
+inline bool ipv4_from_peer(const std::uint8_t* h, const ipv4& peer) noexcept {
+  return std::memcmp(h + 12, peer.dst.data(), 4) == 0 && std::memcmp(h + 16, peer.src.data(), 4) == 0;
+}
+
+// A checked header into the walk (addresses, the outermost ECN), then stripped.
+inline void take_ipv4(frame& f, decap_walk& w, const ipv4_parsed& h) noexcept {
+  const std::uint8_t* p = f.begin();
+  if (!w.outer_ecn) {  // the outermost IP header
+    w.outer_ecn = static_cast<std::uint8_t>(h.tos & 3);
+    w.outer_source = p + 12;
+  }
+  w.ip_src = p + 12;
+  w.ip_dst = p + 16;
+  w.ipv6 = false;
+  (void)f.truncate(h.total_length);
+  (void)f.pull(h.header_length);
+}
+
 // `peer`: when set, the packet must come from its dst and go to its src (the tunnel's view).
 inline errc decap_ipv4(frame& f, decap_walk& w, const decap_next& next, const ipv4* peer) noexcept {
-  const byte_span p = f.data();
-  const auto h = parse_ipv4(p);
+  const auto h = parse_ipv4(f.data());
   if (!h) return h.error();
   if (const errc e = w.accept_proto(next, h.value().protocol); e != errc::ok) return e;
-  if (peer && (std::memcmp(p.data() + 12, peer->dst.data(), 4) != 0 || std::memcmp(p.data() + 16, peer->src.data(), 4) != 0))
-    return errc::ip_unexpected_address;
-  if (!w.outer_ecn) {  // the outermost IP header
-    w.outer_ecn = static_cast<std::uint8_t>(h.value().tos & 3);
-    w.outer_source = p.data() + 12;
-  }
-  w.ip_src = p.data() + 12;
-  w.ip_dst = p.data() + 16;
-  w.ipv6 = false;
-  (void)f.truncate(h.value().total_length);
-  (void)f.pull(h.value().header_length);
+  if (peer && !ipv4_from_peer(f.begin(), *peer)) return errc::ip_unexpected_address;
+  take_ipv4(f, w, h.value());
   return errc::ok;
 }
 
