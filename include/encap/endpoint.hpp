@@ -400,16 +400,17 @@ class endpoint<Backend, stack<Ls...>> {
       e = decap_gre(f, c, next, key);
     } else if constexpr (L::kind == layer_kind::esp) {
       if (!in_) return errc::esp_unknown_spi;
+      if (!c.deferred) {  // one packet: the suite's sizes from the stack, as constants
+        constexpr layer_rule esp = stack_type::rules[I];
+        const auto r = in_->template decap_fixed<esp.header_size - esp_header_size, esp.trailer_size, esp.align>(f);
+        if (!r) return r.error();
+        if ((e = decap_esp_next(c, next_of<I>, r.value(), in_->authenticated())) != errc::ok) return e;
+        return decap_next_layer<I, Fast>(f, c);
+      }
       const auto r = in_->decap_check(f);
       if (!r) return r.error();
-      const auto& in = r.value();
-      if (c.deferred) {  // a burst: opened with the others, then resumed at esp_resume<I>
-        *c.deferred = in;
-        return errc::ok;
-      }
-      in_->open({&in.view, 1}, {&e, 1});
-      if (e != errc::ok) return e;
-      return esp_resume<I, Fast>(f, c, in);
+      *c.deferred = r.value();  // a burst: opened with the others, then resumed at esp_resume<I>
+      return errc::ok;
     }
     if (e != errc::ok) return e;
     return decap_next_layer<I, Fast>(f, c);
@@ -484,13 +485,13 @@ class endpoint<Backend, stack<Ls...>> {
   }
 
   // ESP layer I after its ICV passed: padding, window, next header; then the layers inside.
-  template <std::size_t I, bool Fast = false>
+  template <std::size_t I>
   errc esp_resume(frame& f, dec_ctx& c, const typename esp_sa<Backend>::inbound& in) noexcept {
     c.layer = I;
     const auto r = in_->decap_finish(f, in);
     if (!r) return r.error();
     if (const errc e = decap_esp_next(c, next_of<I>, r.value(), in_->authenticated()); e != errc::ok) return e;
-    return decap_next_layer<I, Fast>(f, c);
+    return decap_next_layer<I, false>(f, c);
   }
 
   stack_type stack_;

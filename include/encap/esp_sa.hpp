@@ -217,20 +217,7 @@ class alignas(64) esp_sa {
     esp_packet_view view;
     std::uint64_t seq;
   };
-  result<inbound> decap_check(frame& f) noexcept {
-    const std::size_t iv = iv_size_, icv = icv_size_;
-    if (f.size() < esp_header_size + iv + icv + esp_trailer_fixed) return errc::truncated;
-    const std::size_t body = f.size() - esp_header_size - iv - icv;
-    if ((body & align_mask_) != 0) return errc::esp_bad_length;
-    const std::uint8_t* h = f.begin();
-    if (load_be32(h) != spi_) return errc::esp_unknown_spi;
-    const std::uint32_t seq_lo = load_be32(h + 4);
-    std::uint64_t seq = seq_lo;
-    if (!authenticated_) return inbound{view(f.data(), 0), seq};  // no anti-replay without integrity (RFC 4303 §3.4.3)
-    if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
-    if (const errc e = replay_.check(seq); e != errc::ok) return e;
-    return inbound{view(f.data(), static_cast<std::uint32_t>(seq >> 32)), seq};
-  }
+  result<inbound> decap_check(frame& f) noexcept { return check_sized(f, iv_size_, icv_size_, align_mask_); }
 
   void open(std::span<const esp_packet_view> v, std::span<errc> out) noexcept {
     if constexpr (esp_burst_backend<Backend>) {
@@ -261,9 +248,21 @@ class alignas(64) esp_sa {
       replay_.update(in.seq);
       if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
     }
-    (void)f.pull(esp_header_size + iv_size_);
-    (void)f.trim(pad_len + esp_trailer_fixed + icv_size_);
+    (void)f.pull(esp_header_size + in.view.iv_size);
+    (void)f.trim(pad_len + esp_trailer_fixed + in.view.icv_size);
     return next_header;
+  }
+
+  // decap() for the typed endpoint, which knows the suite's sizes at compile time (the
+  // stack's ESP layer; the SA's suite was checked against it): the same checks, order and
+  // errors, with the lengths and the ICV compare folded to constants.
+  template <std::size_t Iv, std::size_t Icv, std::size_t Align>
+  result<std::uint8_t> decap_fixed(frame& f) noexcept {
+    static_assert((Align & (Align - 1)) == 0, "ESP alignment: 4, 8 or 16");
+    const auto c = check_sized(f, Iv, Icv, Align - 1);
+    if (!c) return c.error();
+    if (const errc e = crypto_.open(c.value().view); e != errc::ok) return e;
+    return decap_finish(f, c.value());
   }
 
  private:
@@ -289,6 +288,21 @@ class alignas(64) esp_sa {
   }
 
   std::uint64_t max_seq() const noexcept { return esn_ ? ~std::uint64_t{0} : 0xffffffffu; }
+
+  // decap_check with the suite's sizes as the caller has them (members, or constants)
+  result<inbound> check_sized(frame& f, std::size_t iv, std::size_t icv, std::size_t align_mask) noexcept {
+    if (f.size() < esp_header_size + iv + icv + esp_trailer_fixed) return errc::truncated;
+    const std::size_t body = f.size() - esp_header_size - iv - icv;
+    if ((body & align_mask) != 0) return errc::esp_bad_length;
+    const std::uint8_t* h = f.begin();
+    if (load_be32(h) != spi_) return errc::esp_unknown_spi;
+    const std::uint32_t seq_lo = load_be32(h + 4);
+    std::uint64_t seq = seq_lo;
+    if (!authenticated_) return inbound{{f.data(), iv, icv, esn_, 0}, seq};  // no anti-replay without integrity (RFC 4303 §3.4.3)
+    if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
+    if (const errc e = replay_.check(seq); e != errc::ok) return e;
+    return inbound{{f.data(), iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)}, seq};
+  }
 
   esp_packet_view view(byte_span packet, std::uint32_t seq_hi) const noexcept {
     return {packet, iv_size_, icv_size_, esn_, seq_hi};

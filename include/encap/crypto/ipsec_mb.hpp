@@ -154,7 +154,10 @@ inline ipsec_mb_arch ipsec_mb_arch_in_use() noexcept {
   }
 }
 
+struct ipsec_mb_backend_inspect;  // tests: reads the CBC IV key to check cbc_ivs() against another AES
+
 class ipsec_mb_backend {
+  friend struct ipsec_mb_backend_inspect;
  public:
   static constexpr std::string_view name = "ipsec_mb";
   static constexpr std::size_t max_burst = detail::imb_thread::max_burst;
@@ -264,9 +267,14 @@ class ipsec_mb_backend {
     if (direct_ != direct_kind::none || suite_.c().mode != cipher_mode::cbc) return counter_iv(seq, out);
     detail::imb_thread* t = detail::imb_thread::get();
     if (!t) return counter_iv(seq, out);  // (no managers: seal fails, the IV is never sent)
+    const std::size_t n = out.size() < 16 ? out.size() : 16;
+    if (seq - cbc_ivs_first_ < cbc_ivs_count_ || cbc_ivs(t->jobs, seq)) {
+      std::memcpy(out.data(), k_->cbc_ivs + 16 * (seq - cbc_ivs_first_), n);
+      return;
+    }
     alignas(16) std::array<std::uint8_t, 16> block = cbc_iv_block(seq), zero{}, iv{};
     IMB_AES128_CFB_ONE(t->jobs, iv.data(), zero.data(), block.data(), k_->iv_enc, 16);  // = AES(block)
-    std::memcpy(out.data(), iv.data(), out.size() < 16 ? out.size() : 16);
+    std::memcpy(out.data(), iv.data(), n);
   }
 
   // Whether a burst of this SA's packets beats one call each: the job API's multi-buffer
@@ -281,6 +289,7 @@ class ipsec_mb_backend {
   void open_burst(std::span<const esp_packet_view> v, std::span<errc> out) noexcept { run(v, out, false); }
 
  private:
+  static constexpr std::size_t cbc_iv_batch = 32;  // CBC IVs made at a time (cbc_ivs)
   // Key material, allocated once: 16-byte alignment for the AES schedules, 64 for GCM.
   struct alignas(64) key_schedule {
     gcm_key_data gcm;
@@ -289,6 +298,7 @@ class ipsec_mb_backend {
     std::uint8_t mac_key[16 * 11], k2[16], k3[16];   // CMAC: K, K1, K2; XCBC: K1 expanded, K2, K3
     std::uint8_t ipad[64], opad[64];                 // HMAC: hash state after (K ^ ipad), (K ^ opad)
     std::uint8_t chacha[32];
+    alignas(16) std::uint8_t cbc_ivs[16 * cbc_iv_batch];  // cbc_ivs(): the next IVs (unsent: wiped with the keys)
   };
   struct wipe_delete {
     void operator()(key_schedule* k) const noexcept {
@@ -305,6 +315,42 @@ class ipsec_mb_backend {
     }
   }
   using slot = detail::imb_thread::slot;
+
+  // The CBC IVs of sequence numbers seq .. seq + cbc_iv_batch - 1, AES(cbc_iv_block) each,
+  // in one ECB job: outbound numbers run consecutively, and one single-block call per
+  // packet cost more than the rest of a 64-byte encap's bookkeeping. The same IVs as one
+  // call each (a put-back sequence number gets its IV again).
+  bool cbc_ivs(IMB_MGR* m, std::uint64_t seq) noexcept {
+    const std::uint64_t left = ~std::uint64_t{0} - seq;  // numbers after seq
+    const std::size_t n = left < cbc_iv_batch - 1 ? static_cast<std::size_t>(left) + 1 : cbc_iv_batch;
+    for (std::size_t i = 0; i < n; ++i) {  // encrypted in place: each block whole again
+      store_be64(k_->cbc_ivs + 16 * i, 0);
+      store_be64(k_->cbc_ivs + 16 * i + 8, seq + i);
+    }
+    IMB_JOB* j = IMB_GET_NEXT_JOB(m);
+    j->cipher_mode = IMB_CIPHER_ECB;
+    j->cipher_direction = IMB_DIR_ENCRYPT;
+    j->chain_order = IMB_ORDER_CIPHER_HASH;
+    j->hash_alg = IMB_AUTH_NULL;
+    j->key_len_in_bytes = 16;
+    j->enc_keys = k_->iv_enc;
+    j->dec_keys = k_->scratch_dec;
+    j->src = k_->cbc_ivs;
+    j->dst = k_->cbc_ivs;
+    j->cipher_start_src_offset_in_bytes = 0;
+    j->msg_len_to_cipher_in_bytes = 16 * n;
+    j->iv = nullptr;
+    j->iv_len_in_bytes = 0;
+    j->hash_start_src_offset_in_bytes = 0;
+    j->msg_len_to_hash_in_bytes = 0;
+    j->auth_tag_output = nullptr;
+    j->auth_tag_output_len_in_bytes = 0;
+    IMB_JOB* done = IMB_SUBMIT_JOB(m);
+    if (!done) done = IMB_FLUSH_JOB(m);
+    cbc_ivs_first_ = seq;
+    cbc_ivs_count_ = done && done->status == IMB_STATUS_COMPLETED ? n : 0;
+    return cbc_ivs_count_ != 0;
+  }
 
 
   // RFC 2104: the hash state after one block of K ^ 0x36.. and of K ^ 0x5c.., which the
@@ -592,6 +638,8 @@ class ipsec_mb_backend {
   gcm_context_data gcm_ctx_{};
   chacha20_poly1305_context_data chacha_ctx_{};
   secret_bytes<4> salt_;
+  std::uint64_t cbc_ivs_first_ = 0;  // k_->cbc_ivs holds the IVs of cbc_ivs_first_ and the count after it
+  std::size_t cbc_ivs_count_ = 0;
   // Chosen when the SA is built, not per packet: which direct call (none: the job API),
   // and AES-GCM's entries for the key size.
   enum class direct_kind : std::uint8_t { none, gcm, gmac, chacha_poly };
