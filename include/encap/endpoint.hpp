@@ -123,7 +123,7 @@ class endpoint<Backend, stack<Ls...>> {
   // interleaves packets, the layers inside ESP are written for up to burst_chunk packets,
   // their crypto goes to the backend in one call, then the outer layers follow; otherwise
   // packets go one by one (measured faster where the backend would take them singly anyway).
-  std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
+  ENCAP_FLATTEN std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
     const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
     std::size_t ok = 0;
     if constexpr (esp_count == 0 || !esp_burst_backend<Backend>) {
@@ -134,26 +134,31 @@ class endpoint<Backend, stack<Ls...>> {
       std::array<enc_ctx, burst_chunk> ctx;
       std::array<esp_packet_view, burst_chunk> views;
       std::array<errc, burst_chunk> sealed;
-      std::array<std::size_t, burst_chunk> at;
-      std::array<frame, burst_chunk> before;
+      std::array<std::size_t, burst_chunk> at, front, length;  // a failed packet's frame is put back
       for (std::size_t base = 0; base < n; base += burst_chunk) {
         std::size_t m = 0;
         for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
           ctx[m] = enc_ctx{};
+          front[m] = frames[i].headroom();
+          length[m] = frames[i].size();
+          if (burst_template(frames[i], ctx[m], views[m], out[i])) {
+            if (out[i]) at[m++] = i;  // (refused by admit_inner: nothing was written)
+            continue;
+          }
           ctx[m].deferred = &views[m];
-          before[m] = frames[i];
           out[i] = admit(frames[i], ctx[m]);
           if (out[i]) out[i] = encap_layer<size - 1>(frames[i], ctx[m]);  // stops after ESP's prepare
           if (out[i]) at[m++] = i;
-          else frames[i] = before[m];
+          else frames[i].put_back(front[m], length[m]);
         }
         if (m) out_->seal({views.data(), m}, {sealed.data(), m});  // m > 0: the SA exists
         for (std::size_t k = 0; k < m; ++k) {
           const std::size_t i = at[k];
           errc e = sealed[k];
-          if constexpr (esp_index > 0)
+          if (e == errc::ok && ctx[k].esp_len) template_outside(frames[i], ctx[k]);
+          else if constexpr (esp_index > 0)
             if (e == errc::ok) e = encap_layer<esp_index - 1>(frames[i], ctx[k]);
-          if (e != errc::ok) frames[i] = before[k];  // (its sequence number stays used: a gap, never a reuse)
+          if (e != errc::ok) frames[i].put_back(front[k], length[k]);  // (its sequence number stays used: a gap, never a reuse)
           out[i] = e == errc::ok ? result<byte_span>(frames[i].data()) : result<byte_span>(e);
           ok += e == errc::ok;
         }
@@ -206,10 +211,27 @@ class endpoint<Backend, stack<Ls...>> {
  private:
   struct enc_ctx : encap_walk {
     esp_packet_view* deferred = nullptr;      // a burst: ESP stops after prepare and leaves its view here
+    std::size_t esp_len = 0;                  // the header template: ESP's length (a burst's packet: 0 for the walk)
   };
   struct dec_ctx : decap_walk {
     typename esp_sa<Backend>::inbound* deferred = nullptr;  // a burst: ESP stops after its checks
   };
+
+  // A burst's packet by the header template, up to ESP's framing (its view in v), when the
+  // template applies to it; false: the walk's.
+  bool burst_template(frame& f, enc_ctx& c, esp_packet_view& v, result<byte_span>& r) noexcept {
+    if constexpr (template_shape) {
+      if (!template_ || !out_->fast_ready()) return false;
+      constexpr layer_rule esp = stack_type::rules[esp_index];
+      r = template_inside(f, c, [&](std::uint8_t* h, std::size_t p, std::uint8_t next_header) {
+        v = out_->template frame_fixed<esp.header_size - esp_header_size, esp.trailer_size, esp.align>(h, p, next_header);
+        return v.packet.size();
+      });
+      return true;
+    } else {
+      return false;
+    }
+  }
 
   // What encap refuses before touching anything. Too big: packet_too_big when DF is set or
   // the inner packet is IPv6, needs_fragmentation otherwise; detail carries the tunnel MTU.
@@ -316,28 +338,44 @@ class endpoint<Backend, stack<Ls...>> {
   static_assert(header_at[size] <= headroom);
 
   ENCAP_FLATTEN result<byte_span> encap_template(frame& f) noexcept {
-    constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
-    const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
-    if (!inner) return result<byte_span>(inner.error(), inner.detail);
-    inner_ip_info in = inner_for_outer(inner.value(), f);
-    std::uint8_t* const outer = f.begin() - header_at[size];
-    const std::size_t n = f.size();
+    enc_ctx c;
     const std::uint16_t ip_id = ip_id_;
     const std::uint32_t gre_seq = gre_seq_;
-    in.df = (in.df && df_copy_) || df_set_;  // the outer headers' DF
-    if constexpr (esp_index + 1 < size) write_template<size - 1, esp_index + 1>(outer, header_at[size] + n, in);  // innermost first, as encap_layer numbers IDs
     constexpr layer_rule esp = stack_type::rules[esp_index];
-    const std::size_t esp_len = out_->template encap_fixed<esp.header_size - esp_header_size, esp.trailer_size, esp.align>(
-        outer + header_at[esp_index], header_at[size] - header_at[esp_index + 1] + n, ip_proto_of(next_kind<esp_index>(in.version)));
-    if (esp_len == 0) {
+    const auto r = template_inside(f, c, [&](std::uint8_t* h, std::size_t p, std::uint8_t next_header) {
+      return out_->template encap_fixed<esp.header_size - esp_header_size, esp.trailer_size, esp.align>(h, p, next_header);
+    });
+    if (!r) return r;
+    if (c.esp_len == 0) {
       ip_id_ = ip_id;
       gre_seq_ = gre_seq;
       return errc::crypto_failure;
     }
-    if constexpr (esp_index > 0) write_template<esp_index - 1, 0>(outer, header_at[esp_index] + esp_len, in);
-    (void)f.push(header_at[size]);
-    (void)f.put(header_at[esp_index] + esp_len - f.size());
+    template_outside(f, c);
     return f.data();
+  }
+
+  // The template's halves around ESP's crypto (a burst seals between them): admit, the
+  // layers inside ESP and ESP itself by `esp` (the length it returns, 0: failed, in c.esp_len);
+  // then the layers outside it, and the frame's bounds.
+  template <class Esp>
+  result<byte_span> template_inside(frame& f, enc_ctx& c, Esp&& esp) noexcept {
+    constexpr std::uint8_t version = !inner_ip_layer ? 0 : stack_type::rules[size - 1].kind == layer_kind::ipv4 ? 4 : 6;
+    const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
+    if (!inner) return result<byte_span>(inner.error(), inner.detail);
+    c.inner = inner_for_outer(inner.value(), f);
+    c.inner.df = (c.inner.df && df_copy_) || df_set_;  // the outer headers' DF
+    std::uint8_t* const outer = f.begin() - header_at[size];
+    const std::size_t n = f.size();
+    if constexpr (esp_index + 1 < size) write_template<size - 1, esp_index + 1>(outer, header_at[size] + n, c.inner);  // innermost first, as encap_layer numbers IDs
+    c.esp_len = esp(outer + header_at[esp_index], header_at[size] - header_at[esp_index + 1] + n, ip_proto_of(next_kind<esp_index>(c.inner.version)));
+    return f.data();
+  }
+  void template_outside(frame& f, const enc_ctx& c) noexcept {
+    std::uint8_t* const outer = f.begin() - header_at[size];
+    if constexpr (esp_index > 0) write_template<esp_index - 1, 0>(outer, header_at[esp_index] + c.esp_len, c.inner);
+    (void)f.push(header_at[size]);
+    (void)f.put(header_at[esp_index] + c.esp_len - f.size());
   }
 
   // Layers I down to Last (I >= Last); `end`: where the packet ends, from the outer start;

@@ -168,6 +168,17 @@ class alignas(64) esp_sa {
   bool tfc_padding() const noexcept { return padding_.tfc_boundary != 0; }
   template <std::size_t Iv, std::size_t Icv, std::size_t Align>
   std::size_t encap_fixed(std::uint8_t* h, std::size_t p, std::uint8_t next_header) noexcept {
+    const esp_packet_view v = frame_fixed<Iv, Icv, Align>(h, p, next_header);
+    if (crypto_.seal(v) != errc::ok) {
+      --next_seq_;
+      return 0;
+    }
+    return v.packet.size();
+  }
+  // encap_fixed's framing alone, for bursts: header, IV and trailer written, a sequence
+  // number taken; the view goes to seal() with the burst's others.
+  template <std::size_t Iv, std::size_t Icv, std::size_t Align>
+  esp_packet_view frame_fixed(std::uint8_t* h, std::size_t p, std::uint8_t next_header) noexcept {
     static_assert((Align & (Align - 1)) == 0, "ESP alignment: 4, 8 or 16");
     constexpr std::size_t head = esp_header_size + Iv;
     const std::size_t body = ((p + esp_trailer_fixed + Align - 1) & ~(Align - 1)) + rule_.extra_padding;
@@ -175,12 +186,7 @@ class alignas(64) esp_sa {
     write_esp_trailer(h + head, p, p, body - p - esp_trailer_fixed, next_header, body - p + Icv);
     write_esp_header(h, spi_, static_cast<std::uint32_t>(seq));
     crypto_.make_iv(seq, {h + esp_header_size, Iv});
-    const std::size_t len = head + body + Icv;
-    if (crypto_.seal(esp_packet_view{{h, len}, Iv, Icv, esn_, static_cast<std::uint32_t>(seq >> 32)}) != errc::ok) {
-      --next_seq_;
-      return 0;
-    }
-    return len;
+    return esp_packet_view{{h, head + body + Icv}, Iv, Icv, esn_, static_cast<std::uint32_t>(seq >> 32)};
   }
 
   // Whether this SA's backend runs several packets faster than one at a time.
