@@ -81,8 +81,6 @@ class endpoint<Backend, stack<Ls...>> {
     for (std::size_t i = 0; i < size; ++i)
       if (stack_type::rules[i].kind == layer_kind::esp) esp_room_ = room_after(stack_type::rules, o.mtu, i).value_or(0);
     template_ = template_shape && outbound && !outbound->tfc_padding();
-    df_copy_ = o.df == df_policy::copy;
-    df_set_ = o.df == df_policy::set;
   }
 
   std::size_t mtu() const noexcept { return opt_.mtu; }
@@ -364,7 +362,7 @@ class endpoint<Backend, stack<Ls...>> {
     const auto inner = admit_inner(f, version, max_inner_, headroom, tailroom);
     if (!inner) return result<byte_span>(inner.error(), inner.detail);
     c.inner = inner_for_outer(inner.value(), f);
-    c.inner.df = (c.inner.df && df_copy_) || df_set_;  // the outer headers' DF
+    c.inner.df = outer_df(opt_.df, c.inner.df);  // the outer headers' DF from here on
     std::uint8_t* const outer = f.begin() - header_at[size];
     const std::size_t n = f.size();
     if constexpr (esp_index + 1 < size) write_template<size - 1, esp_index + 1>(outer, header_at[size] + n, c.inner);  // innermost first, as encap_layer numbers IDs
@@ -540,7 +538,6 @@ class endpoint<Backend, stack<Ls...>> {
   std::size_t esp_room_ = unlimited;
   bool check_outer_ = false;
   bool template_ = false;  // encap_template: a template_shape stack and an outbound SA without TFC padding
-  bool df_copy_ = false, df_set_ = false;  // opt_.df for encap_template: outer DF = inner DF && copy || set
   std::uint16_t ip_id_ = 0;
   std::uint32_t gre_seq_ = 0;
 };

@@ -180,13 +180,16 @@ class alignas(64) esp_sa {
   template <std::size_t Iv, std::size_t Icv, std::size_t Align>
   esp_packet_view frame_fixed(std::uint8_t* h, std::size_t p, std::uint8_t next_header) noexcept {
     static_assert((Align & (Align - 1)) == 0, "ESP alignment: 4, 8 or 16");
-    constexpr std::size_t head = esp_header_size + Iv;
-    const std::size_t body = ((p + esp_trailer_fixed + Align - 1) & ~(Align - 1)) + rule_.extra_padding;
-    const std::uint64_t seq = next_seq_++;
-    write_esp_trailer(h + head, p, p, body - p - esp_trailer_fixed, next_header, body - p + Icv);
-    write_esp_header(h, spi_, static_cast<std::uint32_t>(seq));
-    crypto_.make_iv(seq, {h + esp_header_size, Iv});
-    return esp_packet_view{{h, head + body + Icv}, Iv, Icv, esn_, static_cast<std::uint32_t>(seq >> 32)};
+    return frame_sized(h, p, next_header, Iv, Icv, Align - 1);
+  }
+  // encap_fixed for the run-time endpoint's header template: the suite's sizes are the SA's
+  std::size_t encap_sized(std::uint8_t* h, std::size_t p, std::uint8_t next_header) noexcept {
+    const esp_packet_view v = frame_sized(h, p, next_header, iv_size_, icv_size_, align_mask_);
+    if (crypto_.seal(v) != errc::ok) {
+      --next_seq_;
+      return 0;
+    }
+    return v.packet.size();
   }
 
   // Whether this SA's backend runs several packets faster than one at a time.
@@ -294,6 +297,18 @@ class alignas(64) esp_sa {
   }
 
   std::uint64_t max_seq() const noexcept { return esn_ ? ~std::uint64_t{0} : 0xffffffffu; }
+
+  // frame_fixed with the suite's sizes as the caller has them (constants, or members)
+  esp_packet_view frame_sized(std::uint8_t* h, std::size_t p, std::uint8_t next_header, std::size_t iv, std::size_t icv,
+                              std::size_t align_mask) noexcept {
+    const std::size_t head = esp_header_size + iv;
+    const std::size_t body = ((p + esp_trailer_fixed + align_mask) & ~align_mask) + rule_.extra_padding;
+    const std::uint64_t seq = next_seq_++;
+    write_esp_trailer(h + head, p, p, body - p - esp_trailer_fixed, next_header, body - p + icv);
+    write_esp_header(h, spi_, static_cast<std::uint32_t>(seq));
+    crypto_.make_iv(seq, {h + esp_header_size, iv});
+    return esp_packet_view{{h, head + body + icv}, iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)};
+  }
 
   // decap_check with the suite's sizes as the caller has them (members, or constants)
   result<inbound> check_sized(frame& f, std::size_t iv, std::size_t icv, std::size_t align_mask) noexcept {

@@ -85,7 +85,16 @@ class runtime_endpoint {
     check_outer_ = o.check == outer_check::addresses || (o.check == outer_check::automatic && esp_index_ == n);
     if (esp_index_ != n) esp_room_ = room_after(rules, o.mtu, esp_index_).value_or(0);
     if (esp_index_ != n) esp_rule_ = rules[esp_index_];
+    for (std::size_t i = 0; i < written_; ++i) at_[i + 1] = at_[i] + rules[i].header_size;
+    template_ = esp_index_ < written_;
+    for (std::size_t i = 0; i < written_; ++i) {
+      const step& st = steps_[i];
+      if (st.kind == layer_kind::ipv6 || (st.kind == layer_kind::gre && has(st.gre, gre_opt::csum)) ||
+          (st.kind == layer_kind::udp && (i == 0 || steps_[i - 1].kind != layer_kind::ipv4)))
+        template_ = false;  // (as the typed endpoint's template_shape)
+    }
     find_shape(unrolled_shapes{});
+    if (!encap_one_) template_ = false;  // (a shape not unrolled: the walk)
     if (outbound && set_outbound(outbound) != errc::ok)
       throw std::invalid_argument("runtime_endpoint: the SA's suite or padding differs from the stack's ESP layer");
   }
@@ -98,6 +107,10 @@ class runtime_endpoint {
   // Whether decapsulation runs one of the shapes unrolled at compile time (the common
   // ones: IP or NAT-T ESP, GRE over ESP, plain GRE) rather than the per-layer loop.
   bool unrolled() const noexcept { return decap_one_ != nullptr; }
+  // Whether encap writes from a header template, as the typed endpoint's (a shape of IPv4,
+  // UDP over IPv4, GRE without checksum and one ESP layer); a packet after set_next_iv, at
+  // the last sequence number or through an SA with TFC padding takes the layer walk.
+  bool header_template() const noexcept { return template_; }
   // A layer's values (addresses, ports, GRE key), e.g. to follow a NAT-mapped peer port.
   layer_values& values(std::size_t i) noexcept { return steps_[i].values; }
   const layer_values& values(std::size_t i) const noexcept { return steps_[i].values; }
@@ -277,11 +290,16 @@ class runtime_endpoint {
     return errc::ok;
   }
 
+  // The protocol number a layer writes for what follows it.
+  static std::uint8_t next_proto(const step& s, const encap_walk& c) noexcept {
+    return s.next_is_packet ? (c.inner.version == 6 ? ip_proto::ipv6 : ip_proto::ipv4) : s.proto;
+  }
+
   // Layer i, whose kind is K. ESP stops after its prepare in a burst (the caller sees `deferred`).
   template <layer_kind K>
   errc encap_step(frame& f, encap_walk& c, std::size_t i, esp_packet_view* deferred) noexcept {
     const step& s = steps_[i];
-    const std::uint8_t proto = s.next_is_packet ? (c.inner.version == 6 ? ip_proto::ipv6 : ip_proto::ipv4) : s.proto;
+    const std::uint8_t proto = next_proto(s, c);
     if constexpr (K == layer_kind::ipv4) {
       encap_ipv4(f, c, s.values.v4, proto, ++ip_id_, opt_.df);
     } else if constexpr (K == layer_kind::ipv6) {
@@ -382,6 +400,11 @@ class runtime_endpoint {
     decap_one_ = &runtime_endpoint::decap_one<K...>;
     decap_shape_ = &runtime_endpoint::decap_shape_from<0, K...>;
     encap_one_ = &runtime_endpoint::encap_one<K...>;
+    if constexpr (template_kinds<K...>) {
+      if (template_) encap_one_ = &runtime_endpoint::encap_template<K...>;
+    } else {
+      template_ = false;
+    }
     return true;
   }
   template <class... S>
@@ -402,6 +425,70 @@ class runtime_endpoint {
       }(std::make_index_sequence<sizeof...(K)>{});
       return e;
     });
+  }
+
+  // ---- encapsulation from a header template ------------------------------------------------
+  // As the typed endpoint's (endpoint::encap_template): each header written at its offset
+  // (at_, from the stack's sizes at setup) with its length from the packet's, innermost
+  // first as the walk numbers IDs, ESP framed with the SA's sizes; no frame arithmetic per
+  // layer. test_runtime_endpoint compares its bytes with the typed endpoint's walk.
+  template <layer_kind... K>
+  static constexpr bool template_kinds =
+      ((K == layer_kind::ipv4 || K == layer_kind::udp || K == layer_kind::gre || K == layer_kind::esp) && ...) &&
+      ((K == layer_kind::esp) + ...) == 1;
+
+  template <layer_kind... K>
+  ENCAP_FLATTEN result<byte_span> encap_template(frame& f) noexcept {
+    if (!out_ || out_->tfc_padding() || !out_->fast_ready()) return encap_by_walk<K...>(f);
+    encap_walk c{};
+    if (const auto r = admit(f, c); !r) return r;
+    c.inner.df = outer_df(opt_.df, c.inner.df);  // the outer headers' DF from here on
+    constexpr layer_kind kinds[] = {K...};
+    constexpr std::size_t n = sizeof...(K);
+    constexpr std::size_t e = [] {
+      for (std::size_t i = 0; i < n; ++i)
+        if (kinds[i] == layer_kind::esp) return i;
+      return n;
+    }();
+    const std::size_t total = at_[n], len = f.size();
+    std::uint8_t* const outer = f.begin() - total;
+    const std::uint16_t ip_id = ip_id_;
+    const std::uint32_t gre_seq = gre_seq_;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {  // inside ESP
+      (write_at<kinds[n - 1 - I]>(outer, n - 1 - I, total + len, c), ...);
+    }(std::make_index_sequence<n - 1 - e>{});
+    const std::size_t esp_len = out_->encap_sized(outer + at_[e], total - at_[e + 1] + len, next_proto(steps_[e], c));
+    if (esp_len == 0) {
+      ip_id_ = ip_id;
+      gre_seq_ = gre_seq;
+      return errc::crypto_failure;
+    }
+    [&]<std::size_t... I>(std::index_sequence<I...>) {  // outside it
+      (write_at<kinds[e - 1 - I]>(outer, e - 1 - I, at_[e] + esp_len, c), ...);
+    }(std::make_index_sequence<e>{});
+    (void)f.push(total);
+    (void)f.put(at_[e] + esp_len - f.size());
+    return f.data();
+  }
+  template <layer_kind... K>
+  ENCAP_NOINLINE result<byte_span> encap_by_walk(frame& f) noexcept { return encap_one<K...>(f); }
+
+  // Layer i (kind K) at its offset from the outer packet's start; `end`: where the packet ends.
+  template <layer_kind K>
+  void write_at(std::uint8_t* outer, std::size_t i, std::size_t end, const encap_walk& c) noexcept {
+    const step& s = steps_[i];
+    std::uint8_t* const h = outer + at_[i];
+    const std::size_t len = end - at_[i];
+    const std::uint8_t proto = next_proto(s, c);
+    if constexpr (K == layer_kind::ipv4) {
+      write_ipv4(h, len, {s.values.v4.src, s.values.v4.dst, c.inner.tos, s.values.v4.ttl, proto, ++ip_id_, c.inner.df});
+    } else if constexpr (K == layer_kind::udp) {
+      write_udp(h, s.values.ports.src_port, s.values.ports.dst_port, len);
+    } else {
+      static_assert(K == layer_kind::gre);
+      write_gre(h, len - gre_header_size(s.gre), s.gre, proto == ip_proto::ipv6 ? ether_type::ipv6 : ether_type::ipv4,
+                s.values.gre_key, has(s.gre, gre_opt::seq) ? gre_seq_++ : 0);
+    }
   }
 
   // One packet of a shape: every step inlined into one function, `from` and `deferred` constants.
@@ -437,6 +524,8 @@ class runtime_endpoint {
   }
 
   std::array<step, max_layers> steps_{};
+  std::array<std::size_t, max_layers + 1> at_{};  // where layer i's header starts, from the outer packet's start
+  bool template_ = false;                          // a shape encap_template writes
   layer_rule esp_rule_{};  // the stack's ESP layer: an outbound SA must fit it
   tunnel_options opt_;
   esp_sa<Backend>* out_ = nullptr;
