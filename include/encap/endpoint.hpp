@@ -121,7 +121,7 @@ class endpoint<Backend, stack<Ls...>> {
   // interleaves packets, the layers inside ESP are written for up to burst_chunk packets,
   // their crypto goes to the backend in one call, then the outer layers follow; otherwise
   // packets go one by one (measured faster where the backend would take them singly anyway).
-  ENCAP_FLATTEN std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
+  std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
     const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
     std::size_t ok = 0;
     if constexpr (esp_count == 0 || !esp_burst_backend<Backend>) {
@@ -129,38 +129,7 @@ class endpoint<Backend, stack<Ls...>> {
     } else if (!out_ || !out_->interleaves()) {
       for (std::size_t i = 0; i < n; ++i) ok += (out[i] = encap(frames[i])).has_value();
     } else {
-      std::array<enc_ctx, burst_chunk> ctx;
-      std::array<esp_packet_view, burst_chunk> views;
-      std::array<errc, burst_chunk> sealed;
-      std::array<std::size_t, burst_chunk> at, front, length;  // a failed packet's frame is put back
-      for (std::size_t base = 0; base < n; base += burst_chunk) {
-        std::size_t m = 0;
-        for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
-          ctx[m] = enc_ctx{};
-          front[m] = frames[i].headroom();
-          length[m] = frames[i].size();
-          if (burst_template(frames[i], ctx[m], views[m], out[i])) {
-            if (out[i]) at[m++] = i;  // (refused by admit_inner: nothing was written)
-            continue;
-          }
-          ctx[m].deferred = &views[m];
-          out[i] = admit(frames[i], ctx[m]);
-          if (out[i]) out[i] = encap_layer<size - 1>(frames[i], ctx[m]);  // stops after ESP's prepare
-          if (out[i]) at[m++] = i;
-          else frames[i].put_back(front[m], length[m]);
-        }
-        if (m) out_->seal({views.data(), m}, {sealed.data(), m});  // m > 0: the SA exists
-        for (std::size_t k = 0; k < m; ++k) {
-          const std::size_t i = at[k];
-          errc e = sealed[k];
-          if (e == errc::ok && ctx[k].esp_len) template_outside(frames[i], ctx[k]);
-          else if constexpr (esp_index > 0)
-            if (e == errc::ok) e = encap_layer<esp_index - 1>(frames[i], ctx[k]);
-          if (e != errc::ok) frames[i].put_back(front[k], length[k]);  // (its sequence number stays used: a gap, never a reuse)
-          out[i] = e == errc::ok ? result<byte_span>(frames[i].data()) : result<byte_span>(e);
-          ok += e == errc::ok;
-        }
-      }
+      ok = encap_interleaved(frames.first(n), out);
     }
     return ok;
   }
@@ -214,6 +183,48 @@ class endpoint<Backend, stack<Ls...>> {
   struct dec_ctx : decap_walk {
     typename esp_sa<Backend>::inbound* deferred = nullptr;  // a burst: ESP stops after its checks
   };
+
+  // encap_burst with a backend that interleaves: the layers inside ESP for up to
+  // burst_chunk packets (by the header template where it applies), one seal, the outer
+  // layers. Flattened as encap is (64-byte CBC + HMAC-SHA1: 142-147 -> 131-133 ns a packet);
+  // the one-by-one loop is not (flattened, 64-byte AES-GCM bursts took 2-4 ns more a packet).
+  ENCAP_FLATTEN ENCAP_NOINLINE std::size_t encap_interleaved(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
+    const std::size_t n = frames.size();
+    std::size_t ok = 0;
+    std::array<enc_ctx, burst_chunk> ctx;
+    std::array<esp_packet_view, burst_chunk> views;
+    std::array<errc, burst_chunk> sealed;
+    std::array<std::size_t, burst_chunk> at, front, length;  // a failed packet's frame is put back
+    for (std::size_t base = 0; base < n; base += burst_chunk) {
+      std::size_t m = 0;
+      for (std::size_t i = base; i < n && i < base + burst_chunk; ++i) {
+        ctx[m] = enc_ctx{};
+        front[m] = frames[i].headroom();
+        length[m] = frames[i].size();
+        if (burst_template(frames[i], ctx[m], views[m], out[i])) {
+          if (out[i]) at[m++] = i;  // (refused by admit_inner: nothing was written)
+          continue;
+        }
+        ctx[m].deferred = &views[m];
+        out[i] = admit(frames[i], ctx[m]);
+        if (out[i]) out[i] = encap_layer<size - 1>(frames[i], ctx[m]);  // stops after ESP's prepare
+        if (out[i]) at[m++] = i;
+        else frames[i].put_back(front[m], length[m]);
+      }
+      if (m) out_->seal({views.data(), m}, {sealed.data(), m});  // m > 0: the SA exists
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = at[k];
+        errc e = sealed[k];
+        if (e == errc::ok && ctx[k].esp_len) template_outside(frames[i], ctx[k]);
+        else if constexpr (esp_index > 0)
+          if (e == errc::ok) e = encap_layer<esp_index - 1>(frames[i], ctx[k]);
+        if (e != errc::ok) frames[i].put_back(front[k], length[k]);  // (its sequence number stays used: a gap, never a reuse)
+        out[i] = e == errc::ok ? result<byte_span>(frames[i].data()) : result<byte_span>(e);
+        ok += e == errc::ok;
+      }
+    }
+    return ok;
+  }
 
   // A burst's packet by the header template, up to ESP's framing (its view in v), when the
   // template applies to it; false: the walk's.
