@@ -162,6 +162,18 @@ inline std::array<std::uint8_t, 16> cbc_iv_block(std::uint64_t seq) noexcept {
   store_be64(&block[8], seq);
   return block;
 }
+// The blocks of seq, seq + 1, ... in `out` (16 bytes each, at most `max`, never past the last
+// sequence number), for a backend to encrypt in one call; returns how many. Outbound
+// numbers run consecutively, so IVs are made a batch at a time.
+inline std::size_t cbc_iv_blocks(std::uint8_t* out, std::uint64_t seq, std::size_t max) noexcept {
+  const std::uint64_t left = ~std::uint64_t{0} - seq;  // numbers after seq
+  const std::size_t n = left < max - 1 ? static_cast<std::size_t>(left) + 1 : max;
+  for (std::size_t i = 0; i < n; ++i) {
+    store_be64(out + 16 * i, 0);
+    store_be64(out + 16 * i + 8, seq + i);
+  }
+  return n;
+}
 
 // What a backend provides. Construction takes (esp_suite, esp_keys) and throws
 // std::invalid_argument for a suite or key it cannot use (setup time only).

@@ -321,12 +321,7 @@ class ipsec_mb_backend {
   // packet cost more than the rest of a 64-byte encap's bookkeeping. The same IVs as one
   // call each (a put-back sequence number gets its IV again).
   bool cbc_ivs(IMB_MGR* m, std::uint64_t seq) noexcept {
-    const std::uint64_t left = ~std::uint64_t{0} - seq;  // numbers after seq
-    const std::size_t n = left < cbc_iv_batch - 1 ? static_cast<std::size_t>(left) + 1 : cbc_iv_batch;
-    for (std::size_t i = 0; i < n; ++i) {  // encrypted in place: each block whole again
-      store_be64(k_->cbc_ivs + 16 * i, 0);
-      store_be64(k_->cbc_ivs + 16 * i + 8, seq + i);
-    }
+    const std::size_t n = cbc_iv_blocks(k_->cbc_ivs, seq, cbc_iv_batch);  // (encrypted in place: each block whole again)
     IMB_JOB* j = IMB_GET_NEXT_JOB(m);
     j->cipher_mode = IMB_CIPHER_ECB;
     j->cipher_direction = IMB_DIR_ENCRYPT;
