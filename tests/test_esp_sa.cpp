@@ -358,7 +358,7 @@ TEST_SUITE("esp_sa") {
   // every batch edge, after a jump back, and at the end of the 64-bit space (a short batch).
   template <class MakeIv, class Reference>
   void check_cbc_iv_batches(MakeIv make_iv, Reference reference) {
-    std::set<std::vector<std::uint8_t>> seen;
+    std::set<std::array<std::uint8_t, 16>> seen;
     std::size_t checked = 0;
     const auto check = [&](std::uint64_t seq) {
       CAPTURE(seq);
@@ -366,7 +366,7 @@ TEST_SUITE("esp_sa") {
       make_iv(seq, byte_span{iv});
       reference(want.data());
       CHECK(iv == want);
-      seen.insert({iv.begin(), iv.end()});
+      seen.insert(iv);
       ++checked;
     };
     for (std::uint64_t seq = 1; seq <= 100; ++seq) check(seq);  // four batches and a part
