@@ -384,7 +384,7 @@ TEST_SUITE("esp_sa") {
   }
 
 #ifdef ENCAP_HAVE_IPSEC_MB
-  // intel-ipsec-mb's batches are one ECB job (cbc_ivs); the reference is Botan's AES.
+  // intel-ipsec-mb's batches are one ECB job (ecb_iv_blocks); the reference is Botan's AES.
   TEST_CASE("ipsec_mb: CBC IVs made in batches are AES-128 of each sequence number's block (Botan's AES the reference)") {
     const esp_suite s = aes128_cbc_hmac_sha1_96::value;
     const test::suite_keys k(s);

@@ -322,22 +322,7 @@ class endpoint<Backend, stack<Ls...>> {
   // put-back state: the same bytes as encap_layer (test_runtime_endpoint compares them with
   // the run-time endpoint's walk), in about two thirds of the instructions.
 
-  template <class L>
-  static constexpr bool gre_without_checksum() noexcept {  // (a checksum over the payload: kept on the walk)
-    if constexpr (L::kind == layer_kind::gre) return !has(L::options, gre_opt::csum);
-    else return true;
-  }
-  static constexpr bool template_shape = [] {
-    if (esp_count != 1 || !(gre_without_checksum<Ls>() && ...)) return false;
-    for (std::size_t i = 0; i < size; ++i) {
-      const layer_rule& r = stack_type::rules[i];
-      if (r.inner_header) continue;  // the inner packet's own header: nothing to write
-      if (r.kind == layer_kind::ipv6) return false;  // (UDP's checksum over IPv6: kept on the walk)
-      // UDP only over IPv4, where its checksum is zero (RFC 3948 §2.1)
-      if (r.kind == layer_kind::udp && (i == 0 || stack_type::rules[i - 1].kind != layer_kind::ipv4)) return false;
-    }
-    return true;
-  }();
+  static constexpr bool template_shape = header_template_shape(stack_type::rules);
   // where layer I's header starts, from the start of the outer packet; header_at[size]: the inner packet
   static constexpr std::array<std::size_t, size + 1> header_at = [] {
     std::array<std::size_t, size + 1> a{};

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "frame.hpp"
+#include "layers/gre.hpp"
 #include "result.hpp"
 #include "sizing.hpp"
 #include "wire/ip.hpp"
@@ -76,6 +77,23 @@ constexpr std::uint8_t ip_proto_of(layer_kind k) noexcept {
     case layer_kind::esp: return ip_proto::esp;
     default: return 255;
   }
+}
+
+// Whether encap can write these layers from a header template (endpoint.hpp,
+// runtime_endpoint.hpp): one ESP layer, and besides it only IPv4, UDP over IPv4 (whose
+// checksum is zero, RFC 3948 §2.1) and GRE without checksum (one over the payload, and
+// UDP's over IPv6, stay on the layer walk). The inner packet's own header is not written.
+constexpr bool header_template_shape(rule_span rules) noexcept {
+  std::size_t esp = 0;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const layer_rule& r = rules[i];
+    if (r.inner_header) continue;
+    esp += r.kind == layer_kind::esp;
+    if (r.kind == layer_kind::ipv6) return false;
+    if (r.kind == layer_kind::gre && has(static_cast<gre_opt>(r.param), gre_opt::csum)) return false;
+    if (r.kind == layer_kind::udp && (i == 0 || rules[i - 1].kind != layer_kind::ipv4)) return false;
+  }
+  return esp == 1;
 }
 
 // What encap refuses before touching anything: a packet that is not IP (or not of the

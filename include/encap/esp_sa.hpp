@@ -168,12 +168,7 @@ class alignas(64) esp_sa {
   bool tfc_padding() const noexcept { return padding_.tfc_boundary != 0; }
   template <std::size_t Iv, std::size_t Icv, std::size_t Align>
   std::size_t encap_fixed(std::uint8_t* h, std::size_t p, std::uint8_t next_header) noexcept {
-    const esp_packet_view v = frame_fixed<Iv, Icv, Align>(h, p, next_header);
-    if (crypto_.seal(v) != errc::ok) {
-      --next_seq_;
-      return 0;
-    }
-    return v.packet.size();
+    return seal_framed(frame_fixed<Iv, Icv, Align>(h, p, next_header));
   }
   // encap_fixed's framing alone, for bursts: header, IV and trailer written, a sequence
   // number taken; the view goes to seal() with the burst's others.
@@ -184,12 +179,7 @@ class alignas(64) esp_sa {
   }
   // encap_fixed for the run-time endpoint's header template: the suite's sizes are the SA's
   std::size_t encap_sized(std::uint8_t* h, std::size_t p, std::uint8_t next_header) noexcept {
-    const esp_packet_view v = frame_sized(h, p, next_header, iv_size_, icv_size_, align_mask_);
-    if (crypto_.seal(v) != errc::ok) {
-      --next_seq_;
-      return 0;
-    }
-    return v.packet.size();
+    return seal_framed(frame_sized(h, p, next_header, iv_size_, icv_size_, align_mask_));
   }
 
   // Whether this SA's backend runs several packets faster than one at a time.
@@ -297,6 +287,15 @@ class alignas(64) esp_sa {
   }
 
   std::uint64_t max_seq() const noexcept { return esn_ ? ~std::uint64_t{0} : 0xffffffffu; }
+
+  // The packet frame_fixed or frame_sized just framed, sealed: its length, or 0 with its sequence number put back.
+  std::size_t seal_framed(const esp_packet_view& v) noexcept {
+    if (crypto_.seal(v) != errc::ok) {
+      --next_seq_;
+      return 0;
+    }
+    return v.packet.size();
+  }
 
   // frame_fixed with the suite's sizes as the caller has them (constants, or members)
   esp_packet_view frame_sized(std::uint8_t* h, std::size_t p, std::uint8_t next_header, std::size_t iv, std::size_t icv,

@@ -86,13 +86,7 @@ class runtime_endpoint {
     if (esp_index_ != n) esp_room_ = room_after(rules, o.mtu, esp_index_).value_or(0);
     if (esp_index_ != n) esp_rule_ = rules[esp_index_];
     for (std::size_t i = 0; i < written_; ++i) at_[i + 1] = at_[i] + rules[i].header_size;
-    template_ = esp_index_ < written_;
-    for (std::size_t i = 0; i < written_; ++i) {
-      const step& st = steps_[i];
-      if (st.kind == layer_kind::ipv6 || (st.kind == layer_kind::gre && has(st.gre, gre_opt::csum)) ||
-          (st.kind == layer_kind::udp && (i == 0 || steps_[i - 1].kind != layer_kind::ipv4)))
-        template_ = false;  // (as the typed endpoint's template_shape)
-    }
+    template_ = header_template_shape(rules);
     find_shape(unrolled_shapes{});
     if (!encap_one_) template_ = false;  // (a shape not unrolled: the walk)
     if (outbound && set_outbound(outbound) != errc::ok)

@@ -162,18 +162,36 @@ inline std::array<std::uint8_t, 16> cbc_iv_block(std::uint64_t seq) noexcept {
   store_be64(&block[8], seq);
   return block;
 }
-// The blocks of seq, seq + 1, ... in `out` (16 bytes each, at most `max`, never past the last
-// sequence number), for a backend to encrypt in one call; returns how many. Outbound
-// numbers run consecutively, so IVs are made a batch at a time.
-inline std::size_t cbc_iv_blocks(std::uint8_t* out, std::uint64_t seq, std::size_t max) noexcept {
-  const std::uint64_t left = ~std::uint64_t{0} - seq;  // numbers after seq
-  const std::size_t n = left < max - 1 ? static_cast<std::size_t>(left) + 1 : max;
-  for (std::size_t i = 0; i < n; ++i) {
-    store_be64(out + 16 * i, 0);
-    store_be64(out + 16 * i + 8, seq + i);
+// CBC IVs a batch at a time: outbound sequence numbers run consecutively, so a backend
+// encrypts the blocks (cbc_iv_block) of the next `size` numbers in one call rather than one
+// a packet; the same IVs. They wait here unsent, wiped with the SA.
+class cbc_iv_batch {
+ public:
+  static constexpr std::size_t size = 32;
+  // The IV of seq into `out`: from this batch, or from a new one starting at seq, encrypted
+  // in place by encrypt(blocks, n) (false: it failed; nothing is kept, nothing written).
+  template <class Encrypt>
+  bool make(std::uint64_t seq, byte_span out, Encrypt&& encrypt) noexcept {
+    if (seq - first_ >= count_) {
+      const std::uint64_t left = ~std::uint64_t{0} - seq;  // numbers after seq
+      const std::size_t n = left < size - 1 ? static_cast<std::size_t>(left) + 1 : size;
+      for (std::size_t i = 0; i < n; ++i) {
+        store_be64(blocks_.data() + 16 * i, 0);
+        store_be64(blocks_.data() + 16 * i + 8, seq + i);
+      }
+      first_ = seq;
+      count_ = encrypt(blocks_.data(), n) ? n : 0;
+      if (count_ == 0) return false;
+    }
+    std::memcpy(out.data(), blocks_.data() + 16 * (seq - first_), out.size() < 16 ? out.size() : 16);
+    return true;
   }
-  return n;
-}
+
+ private:
+  secret_bytes<16 * size> blocks_;
+  std::uint64_t first_ = 0;  // blocks_ holds the IVs of first_ and the count_ - 1 after it
+  std::size_t count_ = 0;
+};
 
 // What a backend provides. Construction takes (esp_suite, esp_keys) and throws
 // std::invalid_argument for a suite or key it cannot use (setup time only).

@@ -154,7 +154,7 @@ inline ipsec_mb_arch ipsec_mb_arch_in_use() noexcept {
   }
 }
 
-struct ipsec_mb_backend_inspect;  // tests: reads the CBC IV key to check cbc_ivs() against another AES
+struct ipsec_mb_backend_inspect;  // tests: reads the CBC IV key to check make_iv's batches against another AES
 
 class ipsec_mb_backend {
   friend struct ipsec_mb_backend_inspect;
@@ -267,14 +267,10 @@ class ipsec_mb_backend {
     if (direct_ != direct_kind::none || suite_.c().mode != cipher_mode::cbc) return counter_iv(seq, out);
     detail::imb_thread* t = detail::imb_thread::get();
     if (!t) return counter_iv(seq, out);  // (no managers: seal fails, the IV is never sent)
-    const std::size_t n = out.size() < 16 ? out.size() : 16;
-    if (seq - cbc_ivs_first_ < cbc_ivs_count_ || cbc_ivs(t->jobs, seq)) {
-      std::memcpy(out.data(), k_->cbc_ivs + 16 * (seq - cbc_ivs_first_), n);
-      return;
-    }
-    alignas(16) std::array<std::uint8_t, 16> block = cbc_iv_block(seq), zero{}, iv{};
+    if (cbc_ivs_.make(seq, out, [&](std::uint8_t* blocks, std::size_t n) { return ecb_iv_blocks(t->jobs, blocks, n); })) return;
+    alignas(16) std::array<std::uint8_t, 16> block = cbc_iv_block(seq), zero{}, iv{};  // (the job failed: one block)
     IMB_AES128_CFB_ONE(t->jobs, iv.data(), zero.data(), block.data(), k_->iv_enc, 16);  // = AES(block)
-    std::memcpy(out.data(), iv.data(), n);
+    std::memcpy(out.data(), iv.data(), out.size() < 16 ? out.size() : 16);
   }
 
   // Whether a burst of this SA's packets beats one call each: the job API's multi-buffer
@@ -289,7 +285,6 @@ class ipsec_mb_backend {
   void open_burst(std::span<const esp_packet_view> v, std::span<errc> out) noexcept { run(v, out, false); }
 
  private:
-  static constexpr std::size_t cbc_iv_batch = 32;  // CBC IVs made at a time (cbc_ivs)
   // Key material, allocated once: 16-byte alignment for the AES schedules, 64 for GCM.
   struct alignas(64) key_schedule {
     gcm_key_data gcm;
@@ -298,7 +293,6 @@ class ipsec_mb_backend {
     std::uint8_t mac_key[16 * 11], k2[16], k3[16];   // CMAC: K, K1, K2; XCBC: K1 expanded, K2, K3
     std::uint8_t ipad[64], opad[64];                 // HMAC: hash state after (K ^ ipad), (K ^ opad)
     std::uint8_t chacha[32];
-    alignas(16) std::uint8_t cbc_ivs[16 * cbc_iv_batch];  // cbc_ivs(): the next IVs (unsent: wiped with the keys)
   };
   struct wipe_delete {
     void operator()(key_schedule* k) const noexcept {
@@ -316,12 +310,9 @@ class ipsec_mb_backend {
   }
   using slot = detail::imb_thread::slot;
 
-  // The CBC IVs of sequence numbers seq .. seq + cbc_iv_batch - 1, AES(cbc_iv_block) each,
-  // in one ECB job: outbound numbers run consecutively, and one single-block call per
-  // packet cost more than the rest of a 64-byte encap's bookkeeping. The same IVs as one
-  // call each (a put-back sequence number gets its IV again).
-  bool cbc_ivs(IMB_MGR* m, std::uint64_t seq) noexcept {
-    const std::size_t n = cbc_iv_blocks(k_->cbc_ivs, seq, cbc_iv_batch);  // (encrypted in place: each block whole again)
+  // make_iv's batch of CBC IV blocks, AES-128 under the IV key in one ECB job (one
+  // single-block call a packet cost more than the rest of a 64-byte encap's bookkeeping).
+  bool ecb_iv_blocks(IMB_MGR* m, std::uint8_t* blocks, std::size_t n) noexcept {
     IMB_JOB* j = IMB_GET_NEXT_JOB(m);
     j->cipher_mode = IMB_CIPHER_ECB;
     j->cipher_direction = IMB_DIR_ENCRYPT;
@@ -330,8 +321,8 @@ class ipsec_mb_backend {
     j->key_len_in_bytes = 16;
     j->enc_keys = k_->iv_enc;
     j->dec_keys = k_->scratch_dec;
-    j->src = k_->cbc_ivs;
-    j->dst = k_->cbc_ivs;
+    j->src = blocks;
+    j->dst = blocks;
     j->cipher_start_src_offset_in_bytes = 0;
     j->msg_len_to_cipher_in_bytes = 16 * n;
     j->iv = nullptr;
@@ -342,9 +333,7 @@ class ipsec_mb_backend {
     j->auth_tag_output_len_in_bytes = 0;
     IMB_JOB* done = IMB_SUBMIT_JOB(m);
     if (!done) done = IMB_FLUSH_JOB(m);
-    cbc_ivs_first_ = seq;
-    cbc_ivs_count_ = done && done->status == IMB_STATUS_COMPLETED ? n : 0;
-    return cbc_ivs_count_ != 0;
+    return done && done->status == IMB_STATUS_COMPLETED;
   }
 
 
@@ -633,8 +622,7 @@ class ipsec_mb_backend {
   gcm_context_data gcm_ctx_{};
   chacha20_poly1305_context_data chacha_ctx_{};
   secret_bytes<4> salt_;
-  std::uint64_t cbc_ivs_first_ = 0;  // k_->cbc_ivs holds the IVs of cbc_ivs_first_ and the count after it
-  std::size_t cbc_ivs_count_ = 0;
+  cbc_iv_batch cbc_ivs_;  // make_iv's next CBC IVs
   // Chosen when the SA is built, not per packet: which direct call (none: the job API),
   // and AES-GCM's entries for the key size.
   enum class direct_kind : std::uint8_t { none, gcm, gmac, chacha_poly };

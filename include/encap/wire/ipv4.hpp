@@ -13,13 +13,13 @@
 namespace encap {
 inline namespace v0 {
 
-// DSCP and ECN copied from the inner packet (RFC 6040 normal mode); DF per policy.
-// The frame has the headroom (checked by the endpoint before anything is written).
 // The outer IPv4 DF bit: the policy applied to the inner packet's (IPv6 inner: set).
 constexpr bool outer_df(df_policy df, bool inner_df) noexcept {
   return df == df_policy::set || (df == df_policy::copy && inner_df);
 }
 
+// DSCP and ECN copied from the inner packet (RFC 6040 normal mode); DF per policy.
+// The frame has the headroom (checked by the endpoint before anything is written).
 inline void encap_ipv4(frame& f, encap_walk& w, const ipv4& l, std::uint8_t protocol, std::uint16_t id, df_policy df) noexcept {
   (void)f.push(ipv4_header_size);
   write_ipv4(f.begin(), f.size(), {l.src, l.dst, w.inner.tos, l.ttl, protocol, id, outer_df(df, w.inner.df)});
