@@ -90,8 +90,8 @@ TEST_SUITE("security") {
     CHECK(ct_equal(a.data(), a.data(), a.size()));
   }
 
-  TEST_CASE("ICV comparison finds a difference in any byte of any ICV size, eight bytes a step or one") {
-    for (std::size_t n : {0, 1, 7, 8, 12, 16, 20, 32, 33}) {
+  TEST_CASE("ICV comparison finds a difference in any byte of any ICV size: two overlapping words from 8 to 16 bytes, else eight bytes a step or one") {
+    for (std::size_t n : {0, 1, 7, 8, 9, 12, 15, 16, 17, 20, 32, 33}) {
       std::vector<std::uint8_t> a(n + 3), b;
       for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::uint8_t>(i * 37 + 1);
       for (std::size_t off = 0; off < 3; ++off) {  // unaligned as well

@@ -130,6 +130,41 @@ TEST_SUITE("wire") {
     CHECK(parse_ipv4(std::span(good).first(19)).error() == errc::truncated);
   }
 
+  TEST_CASE("multiple_of_ffff agrees with the remainder, at the edges and on random sums of five words") {
+    // the header check's test: five 32-bit words sum to at most 5 * (2^32 - 1)
+    const std::uint64_t top = 5 * std::uint64_t{0xffffffff};
+    for (std::uint64_t v : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0xfffe}, std::uint64_t{0xffff}, std::uint64_t{0x10000},
+                            std::uint64_t{0x1fffe}, top, top - top % 0xffff, top - top % 0xffff - 1, ~std::uint64_t{0}})
+      CHECK(multiple_of_ffff(v) == (v % 0xffff == 0));
+    std::uint64_t x = 7;
+    int multiples = 0;
+    for (int i = 0; i < 100000; ++i) {
+      x = x * 6364136223846793005u + 1442695040888963407u;
+      const std::uint64_t v = (x >> 11) % (top + 1), m = v - v % 0xffff;  // a value, and the multiple below it
+      CHECK(multiple_of_ffff(v) == (v % 0xffff == 0));
+      CHECK(multiple_of_ffff(m));
+      CHECK(!multiple_of_ffff(m + 1 + v % 0xfffe));
+      multiples += v % 0xffff == 0;
+    }
+    CHECK(multiples < 10);  // (random values are rarely multiples: the two lines above test those)
+  }
+
+  TEST_CASE("IPv4 parse accepts either form of one's-complement zero in the checksum field (RFC 1624 §3)") {
+    // the identification chosen so that the header's checksum computes to 0x0000: the words
+    // without it sum to ~id, so with it to all ones
+    auto p = test::inner_ipv4(60);
+    store_be16(&p[4], 0);
+    store_be16(&p[10], 0);
+    store_be16(&p[4], rfc1071(p.data(), 20));
+    REQUIRE(rfc1071(p.data(), 20) == 0);  // checksum 0x0000 is right
+    CHECK(parse_ipv4(p).error() == errc::ok);
+    store_be16(&p[10], 0xffff);           // and so is 0xffff, by RFC 1071's loop too
+    REQUIRE(rfc1071(p.data(), 20) == 0);
+    CHECK(parse_ipv4(p).error() == errc::ok);
+    store_be16(&p[10], 0xfffe);
+    CHECK(parse_ipv4(p).error() == errc::ip_bad_checksum);
+  }
+
   TEST_CASE("IPv4 parse of option-less headers (the wide-load path) agrees with RFC 791's rules on random headers") {
     // The oracle is RFC 791 written out here: version 4, IHL 5, total length from 20 to
     // the buffer, checksum by RFC 1071's loop, neither MF nor a fragment offset.
