@@ -142,7 +142,7 @@ inline result<decap_info> decap_inner_packet(frame& f, const decap_walk& c, std:
   }
   if (len < min_len || len > p.size() || version != c.inner_version) return result<decap_info>(errc::bad_inner_packet, at);
   (void)f.truncate(len);
-  if (c.outer_ecn) {
+  if (c.outer_ecn && *c.outer_ecn != ecn::not_ect) {  // (a Not-ECT outer leaves any inner as it is)
     const std::uint8_t tos = ip_tos(p.data());
     const auto e2 = ecn_decap(tos & 3, *c.outer_ecn);
     if (!e2) return result<decap_info>(e2.error(), at);
