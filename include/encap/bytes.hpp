@@ -107,6 +107,26 @@ constexpr std::uint16_t checksum_fold(std::uint32_t sum) noexcept {
   sum = (sum & 0xffff) + (sum >> 16);  // at most 0xffff
   return static_cast<std::uint16_t>(~sum & 0xffff);
 }
+// The two fixed 20-byte IPv4 header paths sum five 32-bit words into 64 bits and skip the
+// folds: folded with end-around carries, a nonzero sum S is 1 + (S - 1) mod 0xffff (2^16 = 1
+// mod 0xffff), so its checksum is one multiply-based remainder away, and it verifies (folds
+// to all ones) exactly when S is a multiple of 0xffff.
+constexpr std::uint16_t checksum_of_sum(std::uint64_t nonzero_sum) noexcept {
+  return static_cast<std::uint16_t>(0xfffe - (nonzero_sum - 1) % 0xffff);
+}
+// Whether x is a multiple of 0xffff, by one multiply: x times the inverse of 0xffff
+// modulo 2^64 is at most (2^64 - 1) / 0xffff exactly for the multiples (Granlund and
+// Montgomery). Written out: GCC compiled "x % 0xffff == 0" to a 64-bit divide in one of two
+// inlined copies.
+constexpr bool multiple_of_ffff(std::uint64_t x) noexcept {
+  constexpr std::uint64_t inverse = [] {
+    std::uint64_t v = 0xffff;  // Newton's iteration: each step doubles the correct low bits
+    for (int i = 0; i < 5; ++i) v *= 2 - 0xffff * v;
+    return v;
+  }();
+  static_assert(inverse * 0xffff == 1);
+  return x * inverse <= ~std::uint64_t{0} / 0xffff;
+}
 constexpr std::uint16_t internet_checksum(const std::uint8_t* p, std::size_t n, std::uint32_t sum = 0) noexcept {
   return checksum_fold(checksum_add(sum, p, n));
 }

@@ -113,11 +113,8 @@ constexpr void write_ipv4(std::uint8_t* h, std::size_t total_length, ipv4_fields
                             std::uint64_t{__builtin_bswap16(f.id)} << 32 | (f.df ? std::uint64_t{0x40} << 48 : 0);
   const std::uint32_t w2 = f.ttl | std::uint32_t{f.protocol} << 8;  // TTL, Protocol, checksum zero
   const std::uint64_t addresses = src | std::uint64_t{dst} << 32;
-  // Folded with end-around carries, a nonzero sum S is 1 + (S - 1) mod 0xffff (2^16 = 1 mod
-  // 0xffff), and the checksum its complement: one multiply-based remainder instead of four folds.
   const std::uint64_t sum = (w01 & 0xffffffffu) + (w01 >> 32) + w2 + src + dst;  // nonzero: 0x45
-  const auto checksum = static_cast<std::uint32_t>(0xfffe - (sum - 1) % 0xffff);
-  const std::uint32_t w2c = w2 | checksum << 16;
+  const std::uint32_t w2c = w2 | std::uint32_t{checksum_of_sum(sum)} << 16;
   std::memcpy(h, &w01, 8);
   std::memcpy(h + 8, &w2c, 4);
   std::memcpy(h + 12, &addresses, 8);
@@ -131,20 +128,6 @@ struct ipv4_parsed {
   std::uint8_t tos = 0, protocol = 0, ttl = 0;
   bool df = false;
 };
-
-// Whether x is a multiple of 0xffff, by one multiply: x times the inverse of 0xffff
-// modulo 2^64 is at most (2^64 - 1) / 0xffff exactly for the multiples (Granlund and
-// Montgomery). Written out: GCC compiled "x % 0xffff == 0" to a 64-bit divide in one of two
-// inlined copies.
-constexpr bool multiple_of_ffff(std::uint64_t x) noexcept {
-  constexpr std::uint64_t inverse = [] {
-    std::uint64_t v = 0xffff;  // Newton's iteration: each step doubles the correct low bits
-    for (int i = 0; i < 5; ++i) v *= 2 - 0xffff * v;
-    return v;
-  }();
-  static_assert(inverse * 0xffff == 1);
-  return x * inverse <= ~std::uint64_t{0} / 0xffff;
-}
 
 // Validates version, IHL, total length against the buffer, the header checksum, and
 // that it is not a fragment. Trailing bytes past total length (link padding) are allowed.
