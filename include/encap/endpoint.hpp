@@ -499,10 +499,11 @@ class endpoint<Backend, stack<Ls...>> {
       constexpr gre_opt o = L::options;
       if (has(o, gre_opt::csum) || n < gre_header_size(o)) return false;
       constexpr std::uint16_t flags = (has(o, gre_opt::key) ? gre_flag_k : 0) | (has(o, gre_opt::seq) ? gre_flag_s : 0);
-      const std::uint16_t pt = load_be16(p + 2);
+      const std::uint32_t w = load_be32(p);  // flags and version, protocol type: one load
+      const std::uint16_t pt = static_cast<std::uint16_t>(w);
       const bool pt_ok = next.inner ? c.accept_inner(next, pt == ether_type::ipv4, pt == ether_type::ipv6) == errc::ok
                                     : pt == (next.proto == ip_proto::ipv6 ? ether_type::ipv6 : ether_type::ipv4);
-      if (load_be16(p) != flags || !pt_ok) return false;
+      if ((w >> 16) != flags || !pt_ok) return false;
       std::size_t at = 4;
       if constexpr (has(o, gre_opt::key)) {
         if (load_be32(p + at) != stack_.template get<I>().key) return false;

@@ -202,12 +202,7 @@ class alignas(64) esp_sa {
   // Checks SPI, sequence number against the window, and ICV, in that order; only then
   // decrypts, checks the padding and records the sequence number. On success the frame
   // holds the payload and the result is the next header.
-  result<std::uint8_t> decap(frame& f) noexcept {
-    const auto c = decap_check(f);
-    if (!c) return c.error();
-    if (const errc e = crypto_.open(c.value().view); e != errc::ok) return e;
-    return decap_finish(f, c.value());
-  }
+  result<std::uint8_t> decap(frame& f) noexcept { return decap_sized(f, iv_size_, icv_size_, align_mask_); }
 
   // decap() in three parts, for bursts: decap_check does everything before the crypto,
   // open() verifies and decrypts any number of checked packets in one call, and
@@ -258,10 +253,7 @@ class alignas(64) esp_sa {
   template <std::size_t Iv, std::size_t Icv, std::size_t Align>
   result<std::uint8_t> decap_fixed(frame& f) noexcept {
     static_assert((Align & (Align - 1)) == 0, "ESP alignment: 4, 8 or 16");
-    const auto c = check_sized(f, Iv, Icv, Align - 1);
-    if (!c) return c.error();
-    if (const errc e = crypto_.open(c.value().view); e != errc::ok) return e;
-    return decap_finish(f, c.value());
+    return decap_sized(f, Iv, Icv, Align - 1);
   }
 
  private:
@@ -309,19 +301,36 @@ class alignas(64) esp_sa {
     return esp_packet_view{{h, head + body + icv}, iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)};
   }
 
+  // decap() with the suite's sizes as the caller has them (members, or constants). The
+  // packet's view is built here rather than returned by check_sized: GCC keeps a returned
+  // result<inbound> in memory, stored and read back (15 instructions a 64-byte packet).
+  result<std::uint8_t> decap_sized(frame& f, std::size_t iv, std::size_t icv, std::size_t align_mask) noexcept {
+    std::uint64_t seq = 0;
+    if (const errc e = check_header(f, iv, icv, align_mask, seq); e != errc::ok) return e;
+    const inbound in{{f.data(), iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)}, seq};
+    if (const errc e = crypto_.open(in.view); e != errc::ok) return e;
+    return decap_finish(f, in);
+  }
+
   // decap_check with the suite's sizes as the caller has them (members, or constants)
   result<inbound> check_sized(frame& f, std::size_t iv, std::size_t icv, std::size_t align_mask) noexcept {
+    std::uint64_t seq = 0;
+    if (const errc e = check_header(f, iv, icv, align_mask, seq); e != errc::ok) return e;
+    return inbound{{f.data(), iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)}, seq};
+  }
+
+  // Length, SPI and (with integrity) the window; seq: the full sequence number.
+  errc check_header(const frame& f, std::size_t iv, std::size_t icv, std::size_t align_mask, std::uint64_t& seq) const noexcept {
     if (f.size() < esp_header_size + iv + icv + esp_trailer_fixed) return errc::truncated;
     const std::size_t body = f.size() - esp_header_size - iv - icv;
     if ((body & align_mask) != 0) return errc::esp_bad_length;
     const std::uint8_t* h = f.begin();
     if (load_be32(h) != spi_) return errc::esp_unknown_spi;
     const std::uint32_t seq_lo = load_be32(h + 4);
-    std::uint64_t seq = seq_lo;
-    if (!authenticated_) return inbound{{f.data(), iv, icv, esn_, 0}, seq};  // no anti-replay without integrity (RFC 4303 §3.4.3)
+    seq = seq_lo;
+    if (!authenticated_) return errc::ok;  // no anti-replay without integrity (RFC 4303 §3.4.3)
     if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
-    if (const errc e = replay_.check(seq); e != errc::ok) return e;
-    return inbound{{f.data(), iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)}, seq};
+    return replay_.check(seq);
   }
 
   esp_packet_view view(byte_span packet, std::uint32_t seq_hi) const noexcept {

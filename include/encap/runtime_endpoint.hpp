@@ -355,18 +355,15 @@ class runtime_endpoint {
       if (f.size() < esp_header_size) return errc::truncated;
       esp_sa<Backend>* const sa = in_->find(load_be32(f.begin()), c.outer_source, c.outer_ipv6, c.outer_source_port);
       if (!sa) return errc::esp_unknown_spi;
-      const auto r = sa->decap_check(f);
-      if (!r) return r.error();
       if (deferred) {  // a burst: opened with the others, then esp_resume
+        const auto r = sa->decap_check(f);
+        if (!r) return r.error();
         p = {sa, r.value()};
         return errc::ok;
       }
-      // (used where it is: a copy of the packet's view, read back at once, would stall
-      // on store forwarding)
-      errc e = errc::ok;
-      sa->open({&r.value().view, 1}, {&e, 1});
-      if (e == errc::ok) e = esp_finish(f, c, sa, r.value());
-      return e;
+      const auto r = sa->decap(f);  // (the packet's view stays in registers: no copy read back)
+      if (!r) return r.error();
+      return decap_esp_next(c, steps_[esp_index_].next, r.value(), sa->authenticated());
     }
   }
 

@@ -381,6 +381,10 @@ class ipsec_mb_backend {
       detail::imb_thread* t = detail::imb_thread::get();
       return t && t->best->used_arch == arch_ ? aead_direct(t->best, v, encrypt) : errc::crypto_failure;
     }
+    return one_job(v, encrypt);
+  }
+  // (out of line: the address it takes would keep the caller's view in memory)
+  [[gnu::noinline]] errc one_job(esp_packet_view v, bool encrypt) noexcept {
     errc r = errc::ok;
     run({&v, 1}, {&r, 1}, encrypt);
     return r;
