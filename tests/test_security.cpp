@@ -109,6 +109,23 @@ TEST_SUITE("security") {
     }
   }
 
+  TEST_CASE("an AEAD tag matches the ICV's 8, 12 or 16 bytes, and an ICV longer than the 16-byte tag never matches") {
+    std::array<std::uint8_t, 16> tag{};
+    for (std::size_t i = 0; i < tag.size(); ++i) tag[i] = static_cast<std::uint8_t>(0xa0 + i);
+    std::vector<std::uint8_t> packet(8 + 8 + 4 + 32, 0);  // SPI, sequence number, IV, body, room for the ICV
+    for (std::size_t icv : {8, 12, 16, 17, 32}) {
+      CAPTURE(icv);
+      const esp_packet_view v{{packet.data(), 8 + 8 + 4 + icv}, 8, icv, false, 0};
+      std::fill(v.icv(), v.icv() + icv, std::uint8_t{0});
+      std::copy_n(tag.begin(), std::min(icv, tag.size()), v.icv());  // the tag's first bytes, as ESP truncates it
+      CHECK(tag_matches(tag, v) == (icv <= 16));
+      if (icv <= 16) {
+        v.icv()[icv - 1] ^= 1;
+        CHECK_FALSE(tag_matches(tag, v));
+      }
+    }
+  }
+
   TEST_CASE_TEMPLATE("an SA keeps no copy of its raw keys: the backend's schedules are its only key material", B,
                      ENCAP_BACKENDS) {
     using sa_t = esp_sa<B>;

@@ -215,14 +215,14 @@ class botan_backend {
           chacha_start(v);
           std::array<std::uint8_t, 16> tag{};
           poly1305_tag(v, tag.data());
-          if (!ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::esp_bad_icv;
+          if (!tag_matches(tag, v)) return errc::esp_bad_icv;
           chacha_->cipher1(v.body(), v.body_size());
           return errc::ok;
         }
         case cipher_mode::gcm: {  // verify, then decrypt
           std::array<std::uint8_t, 16> tag{};
           gcm_tag(v, tag.data());
-          if (!ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::esp_bad_icv;
+          if (!tag_matches(tag, v)) return errc::esp_bad_icv;
           std::array<std::uint8_t, 16> block{};
           esp_nonce({salt_.data(), salt_len_}, v, block);
           store_be32(&block[12], 2);  // GCM encrypts from inc32(J0)
@@ -233,13 +233,13 @@ class botan_backend {
         case cipher_mode::gmac: {
           std::array<std::uint8_t, 16> tag{};
           gmac_tag(v, tag.data());
-          return ct_equal(tag.data(), v.icv(), v.icv_size) ? errc::ok : errc::esp_bad_icv;
+          return tag_matches(tag, v) ? errc::ok : errc::esp_bad_icv;
         }
         case cipher_mode::ccm: {  // the MAC covers the plaintext: decrypt, check, wipe on failure
           ccm_crypt(v);
           std::array<std::uint8_t, 16> tag{};
           ccm_tag(v, tag.data());
-          if (ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
+          if (tag_matches(tag, v)) return errc::ok;
           secure_wipe(v.body(), v.body_size());
           return errc::esp_bad_icv;
         }

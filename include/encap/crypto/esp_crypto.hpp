@@ -86,6 +86,13 @@ inline bool ct_equal(const std::uint8_t* a, const std::uint8_t* b, std::size_t n
   return static_cast<volatile std::uint64_t&>(diff) == 0;
 }
 
+// An AEAD's computed 16-byte tag against the packet's ICV (8, 12 or 16 bytes). A longer ICV
+// comes from no valid AEAD suite and fails here rather than read past the tag (and GCC,
+// which sees the suite's ICV size as a constant through the typed endpoint, knows it).
+inline bool tag_matches(const std::array<std::uint8_t, 16>& tag, const esp_packet_view& v) noexcept {
+  return v.icv_size <= tag.size() && ct_equal(tag.data(), v.icv(), v.icv_size);
+}
+
 // Overwrites key material or rejected plaintext in a way the optimiser may not drop
 // (glibc's explicit_bzero: memset speed, unlike a volatile byte loop).
 inline void secure_wipe(void* p, std::size_t n) noexcept { explicit_bzero(p, n); }

@@ -544,7 +544,7 @@ class ipsec_mb_backend {
       return errc::ok;
     }
     gcm_dec_(&k_->gcm, &gcm_ctx_, b, b, n, in.nonce.data(), in.aad, in.aad_len, tag.data(), v.icv_size);
-    if (ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
+    if (tag_matches(tag, v)) return errc::ok;
     secure_wipe(b, n);  // decrypted while authenticating: release nothing
     return errc::esp_bad_icv;
   }
@@ -573,7 +573,7 @@ class ipsec_mb_backend {
         }
         gmac(m, iv, v.esn ? first.data() : nullptr, rest, rest_len, t);
         if (encrypt) return errc::ok;
-        return ct_equal(tag.data(), v.icv(), v.icv_size) ? errc::ok : errc::esp_bad_icv;
+        return tag_matches(tag, v) ? errc::ok : errc::esp_bad_icv;
       }
       case direct_kind::chacha_poly: {
         const std::uint8_t* key = k_->chacha;
@@ -587,7 +587,7 @@ class ipsec_mb_backend {
       case direct_kind::none:
         return errc::crypto_failure;  // gcm() and the job API: never here
     }
-    if (encrypt || ct_equal(tag.data(), v.icv(), v.icv_size)) return errc::ok;
+    if (encrypt || tag_matches(tag, v)) return errc::ok;
     secure_wipe(b, n);  // decrypted while authenticating: release nothing
     return errc::esp_bad_icv;
   }
