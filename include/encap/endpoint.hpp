@@ -436,7 +436,7 @@ class endpoint<Backend, stack<Ls...>> {
         constexpr layer_rule esp = stack_type::rules[I];
         const auto r = in_->template decap_fixed<esp.header_size - esp_header_size, esp.trailer_size, esp.align>(f);
         if (!r) return r.error();
-        if ((e = decap_esp_next(c, next_of<I>, r.value(), in_->authenticated())) != errc::ok) return e;
+        if ((e = decap_esp_next(c, next_of<I>, r.value(), esp.trailer_size != 0 || in_->authenticated())) != errc::ok) return e;
         return decap_next_layer<I, Fast>(f, c);
       }
       const auto r = in_->decap_check(f);

@@ -226,26 +226,7 @@ class alignas(64) esp_sa {
   // the packets before this one were finished).
   errc recheck(const inbound& in) const noexcept { return authenticated_ ? replay_.check(in.seq) : errc::ok; }
 
-  result<std::uint8_t> decap_finish(frame& f, const inbound& in) noexcept {
-    const std::uint8_t* b = in.view.body();
-    const std::size_t body = in.view.body_size();
-    const std::size_t pad_len = b[body - 2];
-    const std::uint8_t next_header = b[body - 1];
-    if (!authenticated_) {  // one error, padding bytes unchecked: no padding oracle
-      if (pad_len + esp_trailer_fixed > body || next_header == ip_proto::no_next) return errc::esp_bad_trailer;
-    } else {
-      if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
-      const std::size_t payload = body - esp_trailer_fixed - pad_len;
-      if (!esp_padding_valid(b + payload, pad_len, payload)) return errc::esp_bad_padding;
-      // checked again: one burst may carry the same sequence number twice
-      if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
-      replay_.update(in.seq);
-      if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
-    }
-    (void)f.pull(esp_header_size + in.view.iv_size);
-    (void)f.trim(pad_len + esp_trailer_fixed + in.view.icv_size);
-    return next_header;
-  }
+  result<std::uint8_t> decap_finish(frame& f, const inbound& in) noexcept { return finish(f, in, true, authenticated_); }
 
   // decap() for the typed endpoint, which knows the suite's sizes at compile time (the
   // stack's ESP layer; the SA's suite was checked against it): the same checks, order and
@@ -257,6 +238,31 @@ class alignas(64) esp_sa {
   }
 
  private:
+  // decap_finish. recheck: the window again (bursts); auth: authenticated_, or true where
+  // the caller has a nonzero ICV size as a constant (an ICV is integrity), which folds the
+  // branches on it away.
+  result<std::uint8_t> finish(frame& f, const inbound& in, bool recheck, bool auth) noexcept {
+    const std::uint8_t* b = in.view.body();
+    const std::size_t body = in.view.body_size();
+    const std::size_t pad_len = b[body - 2];
+    const std::uint8_t next_header = b[body - 1];
+    if (!auth) {  // one error, padding bytes unchecked: no padding oracle
+      if (pad_len + esp_trailer_fixed > body || next_header == ip_proto::no_next) return errc::esp_bad_trailer;
+    } else {
+      if (pad_len + esp_trailer_fixed > body) return errc::esp_bad_pad_length;
+      const std::size_t payload = body - esp_trailer_fixed - pad_len;
+      if (!esp_padding_valid(b + payload, pad_len, payload)) return errc::esp_bad_padding;
+      // checked again: one burst may carry the same sequence number twice
+      if (recheck)
+        if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
+      replay_.update(in.seq);
+      if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
+    }
+    (void)f.pull(esp_header_size + in.view.iv_size);
+    (void)f.trim(pad_len + esp_trailer_fixed + in.view.icv_size);
+    return next_header;
+  }
+
   // The SA's own rules, before anything is built (the backend checks its keys itself).
   static const esp_sa_config& checked(const esp_sa_config& c) {
     if (!c.suite.valid()) throw std::invalid_argument(std::string(to_string(c.suite.check())));
@@ -309,7 +315,7 @@ class alignas(64) esp_sa {
     if (const errc e = check_header(f, iv, icv, align_mask, seq); e != errc::ok) return e;
     const inbound in{{f.data(), iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)}, seq};
     if (const errc e = crypto_.open(in.view); e != errc::ok) return e;
-    return decap_finish(f, in);
+    return finish(f, in, false, icv != 0 || authenticated_);  // (one packet: nothing moved the window since its check)
   }
 
   // decap_check with the suite's sizes as the caller has them (members, or constants)
@@ -328,7 +334,7 @@ class alignas(64) esp_sa {
     if (load_be32(h) != spi_) return errc::esp_unknown_spi;
     const std::uint32_t seq_lo = load_be32(h + 4);
     seq = seq_lo;
-    if (!authenticated_) return errc::ok;  // no anti-replay without integrity (RFC 4303 §3.4.3)
+    if (icv == 0 && !authenticated_) return errc::ok;  // no anti-replay without integrity (RFC 4303 §3.4.3)
     if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
     return replay_.check(seq);
   }

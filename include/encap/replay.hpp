@@ -44,9 +44,7 @@ class replay_window {
   // Records an authenticated packet; call only after check() and the ICV have passed.
   void update(std::uint64_t seq) noexcept {
     if (seq > top_) {
-      const std::uint64_t first = (top_ >> 6) + 1, last = seq >> 6;
-      const std::uint64_t n = last - first + 1 < words_ ? last - first + 1 : words_;
-      for (std::uint64_t i = 0; i < n && first + i <= last; ++i) bits_[(first + i) & (words_ - 1)] = 0;
+      if ((seq >> 6) != (top_ >> 6)) clear_past(seq);  // (in top's own word: nothing to clear)
       top_ = seq;
     }
     bits_[(seq >> 6) & (words_ - 1)] |= std::uint64_t{1} << (seq & 63);
@@ -81,6 +79,13 @@ class replay_window {
   }
 
  private:
+  // The words the right edge passes on its way from top_ to seq, cleared for reuse.
+  void clear_past(std::uint64_t seq) noexcept {
+    const std::uint64_t first = (top_ >> 6) + 1, last = seq >> 6;
+    const std::uint64_t n = last - first + 1 < words_ ? last - first + 1 : words_;
+    for (std::uint64_t i = 0; i < n && first + i <= last; ++i) bits_[(first + i) & (words_ - 1)] = 0;
+  }
+
   std::uint64_t word(std::uint64_t seq) const noexcept { return bits_[(seq >> 6) & (words_ - 1)]; }
 
   std::uint32_t size_ = 64;
