@@ -252,9 +252,20 @@ struct ipsec_mb_raw {
     j->u.HMAC._hashed_auth_key_xor_opad = opad;
     if (!IMB_SUBMIT_JOB(mgr)) IMB_FLUSH_JOB(mgr);
   }
+  // salt || IV in one 16-byte store, as the backend writes it (ipsec_mb.hpp, aead_input):
+  // intel-ipsec-mb reads the nonce with one masked 16-byte load, which store forwarding
+  // serves only from one store. Built as 4 + 8 bytes, that load waited for the cache and the
+  // cipher with it (64-byte AES-128-GCM seal 54 -> 34 ns): a baseline slower than the cipher.
+  static void nonce_of(const std::uint8_t* p, std::uint8_t* nonce) {
+    std::uint64_t iv;
+    std::memcpy(&iv, p + 8, 8);
+    using u64x2 = unsigned long long __attribute__((vector_size(16)));
+    const u64x2 w{0x04030201u | iv << 32, iv >> 32};  // salt 1, 2, 3, 4
+    std::memcpy(nonce, &w, 16);
+  }
   void seal(std::uint8_t* p, std::size_t n) {
-    std::uint8_t nonce[12] = {1, 2, 3, 4};
-    std::memcpy(nonce + 4, p + 8, 8);
+    alignas(16) std::uint8_t nonce[16];
+    nonce_of(p, nonce);
     std::uint8_t* body = p + 16;
     if (gk) {
       if (s.c().key_size == 16) IMB_AES128_GCM_ENC(mgr, gk, &ctx, body, body, n, nonce, p, 8, body + n, s.icv_size());
@@ -268,8 +279,8 @@ struct ipsec_mb_raw {
     }
   }
   bool open(std::uint8_t* p, std::size_t n) {
-    std::uint8_t nonce[12] = {1, 2, 3, 4};
-    std::memcpy(nonce + 4, p + 8, 8);
+    alignas(16) std::uint8_t nonce[16];
+    nonce_of(p, nonce);
     std::uint8_t* body = p + 16;
     if (gk) {
       if (s.c().key_size == 16) IMB_AES128_GCM_DEC(mgr, gk, &ctx, body, body, n, nonce, p, 8, tag, s.icv_size());
