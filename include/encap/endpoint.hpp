@@ -118,15 +118,16 @@ class endpoint<Backend, stack<Ls...>> {
   // Bursts: many packets of this endpoint in one call, one result each in `out`
   // (out.size() >= frames.size()); returns how many succeeded. The same results as one
   // call per packet, in order. With a multi-buffer backend (esp_burst_backend) whose SA
-  // interleaves packets, the layers inside ESP are written for up to burst_chunk packets,
-  // their crypto goes to the backend in one call, then the outer layers follow; otherwise
-  // packets go one by one (measured faster where the backend would take them singly anyway).
+  // interleaves packets (esp_sa::interleaves_seal, interleaves), the layers inside ESP are
+  // written for up to burst_chunk packets, their crypto goes to the backend in one call,
+  // then the outer layers follow; otherwise packets go one by one (measured faster where
+  // the backend would take them singly anyway).
   std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
     const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
     std::size_t ok = 0;
     if constexpr (esp_count == 0 || !esp_burst_backend<Backend>) {
       for (std::size_t i = 0; i < n; ++i) ok += (out[i] = encap(frames[i])).has_value();
-    } else if (!out_ || !out_->interleaves()) {
+    } else if (!out_ || !out_->interleaves_seal()) {
       for (std::size_t i = 0; i < n; ++i) ok += (out[i] = encap(frames[i])).has_value();
     } else {
       ok = encap_interleaved(frames.first(n), out);

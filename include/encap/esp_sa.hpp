@@ -187,6 +187,11 @@ class alignas(64) esp_sa {
     if constexpr (requires(const Backend& b) { { b.interleaves() } -> std::same_as<bool>; }) return crypto_.interleaves();
     else return esp_burst_backend<Backend>;
   }
+  // The same for sealing alone (a backend may say so apart: `interleaves_seal()`).
+  bool interleaves_seal() const noexcept {
+    if constexpr (requires(const Backend& b) { { b.interleaves_seal() } -> std::same_as<bool>; }) return crypto_.interleaves_seal();
+    else return interleaves();
+  }
 
   void seal(std::span<const esp_packet_view> v, std::span<errc> out) noexcept {
     if constexpr (esp_burst_backend<Backend>) {

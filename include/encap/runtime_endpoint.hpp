@@ -142,7 +142,7 @@ class runtime_endpoint {
   std::size_t encap_burst(std::span<frame> frames, std::span<result<byte_span>> out) noexcept {
     const std::size_t n = frames.size() < out.size() ? frames.size() : out.size();
     std::size_t ok = 0;
-    if (esp_index_ == size_ || !esp_burst_backend<Backend> || !out_ || !out_->interleaves()) {
+    if (esp_index_ == size_ || !esp_burst_backend<Backend> || !out_ || !out_->interleaves_seal()) {
       for (std::size_t i = 0; i < n; ++i) ok += (out[i] = encap(frames[i])).has_value();
       return ok;
     }

@@ -216,8 +216,9 @@ concept esp_backend = requires(B& b, const esp_packet_view& v, std::uint64_t seq
 
 // Backends that take many packets in one call: a multi-buffer backend interleaves them.
 // One result per packet in `out` (out.size() >= v.size()). A backend may also say, per
-// SA, whether bursts gain (`bool interleaves() const noexcept`); endpoints loop single
-// calls where they do not (the bursts' bookkeeping costs more than it saves there).
+// SA, whether bursts gain (`bool interleaves() const noexcept`, and for sealing alone
+// `interleaves_seal()`); endpoints loop single calls where they do not (the bursts'
+// bookkeeping costs more than it saves there).
 template <class B>
 concept esp_burst_backend = esp_backend<B> && requires(B& b, std::span<const esp_packet_view> v, std::span<errc> out) {
   { b.seal_burst(v, out) } noexcept;

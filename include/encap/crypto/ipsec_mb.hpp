@@ -276,6 +276,11 @@ class ipsec_mb_backend {
   // Whether a burst of this SA's packets beats one call each: the job API's multi-buffer
   // lanes do; the AEADs' direct API is one packet per call either way.
   bool interleaves() const noexcept { return direct_ == direct_kind::none; }
+  // Sealing, a burst framed first, sealed in one pass, then given its outer layers beats
+  // one packet at a time with every suite, the AEADs' one call per packet included: the
+  // seals run back to back, as the cipher alone does (64-byte AES-256-GCM bursts of 32:
+  // 57.5 -> 47.5 ns a packet). Opening that way does not (the same packets: 40 -> 59 ns).
+  bool interleaves_seal() const noexcept { return true; }
 
   errc seal(const esp_packet_view& v) noexcept { return one(v, true); }
   errc open(const esp_packet_view& v) noexcept { return one(v, false); }
