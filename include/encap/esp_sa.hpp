@@ -243,10 +243,9 @@ class alignas(64) esp_sa {
   }
 
  private:
-  // decap_finish. recheck: the window again (bursts); auth: authenticated_, or true where
-  // the caller has a nonzero ICV size as a constant (an ICV is integrity), which folds the
-  // branches on it away.
-  result<std::uint8_t> finish(frame& f, const inbound& in, bool recheck, bool auth) noexcept {
+  // decap_finish. burst: the window is checked again; auth: whether the SA has integrity
+  // (integrity(), a constant where the caller has the ICV's size as one).
+  result<std::uint8_t> finish(frame& f, const inbound& in, bool burst, bool auth) noexcept {
     const std::uint8_t* b = in.view.body();
     const std::size_t body = in.view.body_size();
     const std::size_t pad_len = b[body - 2];
@@ -258,7 +257,7 @@ class alignas(64) esp_sa {
       const std::size_t payload = body - esp_trailer_fixed - pad_len;
       if (!esp_padding_valid(b + payload, pad_len, payload)) return errc::esp_bad_padding;
       // checked again: one burst may carry the same sequence number twice
-      if (recheck)
+      if (burst)
         if (const errc e = replay_.check(in.seq); e != errc::ok) return e;
       replay_.update(in.seq);
       if (next_header == ip_proto::no_next) return errc::esp_dummy_packet;
@@ -288,6 +287,10 @@ class alignas(64) esp_sa {
                                   std::to_string(replay_window::max_size));
     return c;
   }
+
+  // Whether the SA has integrity, from an ICV size the caller may have as a constant (an
+  // ICV is integrity: suites.hpp's icv_size() is nonzero exactly when authenticated()).
+  bool integrity(std::size_t icv) const noexcept { return icv != 0 || authenticated_; }
 
   std::uint64_t max_seq() const noexcept { return esn_ ? ~std::uint64_t{0} : 0xffffffffu; }
 
@@ -320,7 +323,7 @@ class alignas(64) esp_sa {
     if (const errc e = check_header(f, iv, icv, align_mask, seq); e != errc::ok) return e;
     const inbound in{{f.data(), iv, icv, esn_, static_cast<std::uint32_t>(seq >> 32)}, seq};
     if (const errc e = crypto_.open(in.view); e != errc::ok) return e;
-    return finish(f, in, false, icv != 0 || authenticated_);  // (one packet: nothing moved the window since its check)
+    return finish(f, in, false, integrity(icv));  // (one packet: nothing moved the window since its check)
   }
 
   // decap_check with the suite's sizes as the caller has them (members, or constants)
@@ -339,7 +342,7 @@ class alignas(64) esp_sa {
     if (load_be32(h) != spi_) return errc::esp_unknown_spi;
     const std::uint32_t seq_lo = load_be32(h + 4);
     seq = seq_lo;
-    if (icv == 0 && !authenticated_) return errc::ok;  // no anti-replay without integrity (RFC 4303 §3.4.3)
+    if (!integrity(icv)) return errc::ok;  // no anti-replay without integrity (RFC 4303 §3.4.3)
     if (esn_ && !replay_.infer_esn(seq_lo, seq)) return errc::esp_too_old;
     return replay_.check(seq);
   }
