@@ -524,25 +524,25 @@ class ipsec_mb_backend {
   }
 
   // The AEADs' nonce, salt || IV (RFC 4106 §4, RFC 4543 §3.1, RFC 7634 §2), and AAD, SPI ||
-  // sequence number (RFC 4106 §5): the packet's first 8 bytes as they are; with ESN, SPI ||
-  // high || low bits (§5, RFC 4303 §2.2.1), put together here. Each put-together one is
-  // written in one 16-byte store: intel-ipsec-mb reads it with one masked 16-byte load,
-  // which store forwarding serves only from a single store that covers it. (Written as 4
-  // and 8 bytes, the nonce's load waited for both stores to reach the cache, and the
-  // cipher with it: 64-byte AES-GCM encap 60.5 -> 56.3 ns.)
+  // sequence number (RFC 4106 §5), with ESN SPI || high || low bits (§5, RFC 4303 §2.2.1).
+  // Each is written here in one 16-byte store: intel-ipsec-mb reads nonce and AAD with one
+  // masked 16-byte load each, which store forwarding serves only from a single store that
+  // covers it. Built from smaller stores (the nonce from 4 + 8 bytes, the AAD in place
+  // where encap has just written the ESP header), each load waited for the stores to reach
+  // the cache, and the whole cipher with it: 64-byte AES-GCM encap 60.5 -> 56.3 ns for the
+  // nonce, and the AAD as much again (see docs/performance.md).
   struct aead_input {
-    alignas(16) std::array<std::uint8_t, 16> nonce, aad_esn;  // written before they are read
-    const std::uint8_t* aad;
+    alignas(16) std::array<std::uint8_t, 16> nonce, aad;  // written before they are read
     std::size_t aad_len;
-    aead_input(const esp_packet_view& v, const secret_bytes<4>& salt) noexcept
-        : aad(v.esn ? aad_esn.data() : v.packet.data()), aad_len(v.esn ? 12 : 8) {
+    aead_input(const esp_packet_view& v, const secret_bytes<4>& salt) noexcept : aad_len(v.esn ? 12 : 8) {
       const std::uint64_t iv = load_ne<std::uint64_t>(v.iv());
       store16(nonce.data(), load_ne<std::uint32_t>(salt.data()) | iv << 32, iv >> 32);
-      if (v.esn) {
-        const std::uint8_t* h = v.packet.data();  // SPI, sequence number's low half
-        store16(aad_esn.data(), load_ne<std::uint32_t>(h) | std::uint64_t{__builtin_bswap32(v.seq_hi)} << 32,
+      const std::uint8_t* h = v.packet.data();  // SPI, sequence number's low half
+      if (v.esn)
+        store16(aad.data(), load_ne<std::uint32_t>(h) | std::uint64_t{__builtin_bswap32(v.seq_hi)} << 32,
                 load_ne<std::uint32_t>(h + 4));
-      }
+      else
+        store16(aad.data(), load_ne<std::uint64_t>(h), 0);
     }
     template <class T>
     static T load_ne(const std::uint8_t* p) noexcept {  // in the machine's byte order
@@ -565,10 +565,10 @@ class ipsec_mb_backend {
     std::uint8_t* b = v.body();
     const std::size_t n = v.body_size();
     if (encrypt) {
-      gcm_enc_(&k_->gcm, &gcm_ctx_, b, b, n, in.nonce.data(), in.aad, in.aad_len, v.icv(), v.icv_size);
+      gcm_enc_(&k_->gcm, &gcm_ctx_, b, b, n, in.nonce.data(), in.aad.data(), in.aad_len, v.icv(), v.icv_size);
       return errc::ok;
     }
-    gcm_dec_(&k_->gcm, &gcm_ctx_, b, b, n, in.nonce.data(), in.aad, in.aad_len, tag.data(), v.icv_size);
+    gcm_dec_(&k_->gcm, &gcm_ctx_, b, b, n, in.nonce.data(), in.aad.data(), in.aad_len, tag.data(), v.icv_size);
     if (tag_matches(tag, v)) return errc::ok;
     secure_wipe(b, n);  // decrypted while authenticating: release nothing
     return errc::esp_bad_icv;
@@ -591,7 +591,7 @@ class ipsec_mb_backend {
         const std::uint8_t* rest = v.packet.data();
         std::size_t rest_len = 8 + v.iv_size + n;
         if (v.esn) {
-          std::memcpy(first.data(), in.aad, 12);
+          std::memcpy(first.data(), in.aad.data(), 12);
           std::memcpy(first.data() + 12, v.iv(), 4);
           rest = v.iv() + 4;
           rest_len = v.iv_size - 4 + n;
@@ -602,7 +602,7 @@ class ipsec_mb_backend {
       }
       case direct_kind::chacha_poly: {
         const std::uint8_t* key = k_->chacha;
-        IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, in.aad, in.aad_len);
+        IMB_CHACHA20_POLY1305_INIT(m, key, &chacha_ctx_, iv, in.aad.data(), in.aad_len);
         if (encrypt) IMB_CHACHA20_POLY1305_ENC_UPDATE(m, key, &chacha_ctx_, b, b, n);
         else IMB_CHACHA20_POLY1305_DEC_UPDATE(m, key, &chacha_ctx_, b, b, n);
         IMB_CHACHA20_POLY1305_ENC_FINALIZE(m, &chacha_ctx_, t, v.icv_size);  // the same finalize for both directions
