@@ -375,8 +375,11 @@ struct ipsec_mb_raw {
     std::uint8_t* in = b + 24;
     const std::size_t n = payload - 24;
     if (in[0] >> 4 != 4 || (in[0] & 0xf) < 5 || n < 20 || load_be16(in + 2) != n) return {0, 0};
-    if ((p[1] & 3) == 3 && (in[1] & 3) != 0 && (in[1] & 3) != 3) {  // outer CE onto an ECN-capable inner (RFC 6040 §4.2)
-      in[1] |= 3;
+    const unsigned outer_ecn = p[1] & 3u, inner_ecn = in[1] & 3u;  // RFC 6040 §4.2
+    if (outer_ecn == 3 && inner_ecn == 0) return {0, 0};         // CE on a Not-ECT inner: drop
+    const unsigned ecn = outer_ecn == 3 ? 3 : outer_ecn == 1 && inner_ecn == 2 ? 1 : inner_ecn;
+    if (ecn != inner_ecn) {
+      in[1] = static_cast<std::uint8_t>((in[1] & ~3u) | ecn);
       store_be16(in + 10, 0);
       std::uint32_t s2 = 0;
       for (int i = 0; i < 20; i += 2) s2 += load_be16(in + i);
