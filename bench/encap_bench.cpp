@@ -331,12 +331,8 @@ struct ipsec_mb_raw {
   // Returns the inner packet's offset and length (0 length: refused).
   std::uint64_t win_top = 0, win_bits = 0;
   static bool ipv4_ok(const std::uint8_t* h, std::uint8_t proto, std::size_t len) {
-    if (h[0] != 0x45 || h[9] != proto || load_be16(h + 2) != len || (load_be16(h + 6) & 0x3fff) != 0) return false;
-    std::uint32_t s = 0;
-    for (int i = 0; i < 20; i += 4) s += load_be16(h + i) + load_be16(h + i + 2);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return s == 0xffff;
+    return h[0] == 0x45 && h[9] == proto && load_be16(h + 2) == len && (load_be16(h + 6) & 0x3fff) == 0 &&
+           checksum_fold(checksum_add(0, h, 20)) == 0;
   }
   [[gnu::noinline]] std::pair<std::size_t, std::size_t> floor_decap(std::uint8_t* p, std::size_t len) {
     constexpr std::size_t esp_at = 20, body_at = 36;
@@ -381,11 +377,7 @@ struct ipsec_mb_raw {
     if (ecn != inner_ecn) {
       in[1] = static_cast<std::uint8_t>((in[1] & ~3u) | ecn);
       store_be16(in + 10, 0);
-      std::uint32_t s2 = 0;
-      for (int i = 0; i < 20; i += 2) s2 += load_be16(in + i);
-      s2 = (s2 & 0xffff) + (s2 >> 16);
-      s2 = (s2 & 0xffff) + (s2 >> 16);
-      store_be16(in + 10, static_cast<std::uint16_t>(~s2));
+      store_be16(in + 10, checksum_fold(checksum_add(0, in, 20)));
     }
     return {static_cast<std::size_t>(in - p), n};
   }
@@ -568,7 +560,7 @@ struct workload {
   // fresh endpoint writes from the same inner packets, and each opens with encap's decap.
   void floor_check() {
     const auto init = [&] {
-      raw.floor_init(fx.cfg.spi, std::span(fx.ek).subspan(suite_key_size(), 4), {100, 1, 1, 1}, {100, 3, 3, 3}, {172, 16, 0, 1},
+      raw.floor_init(fx.cfg.spi, std::span(fx.ek).subspan(Suite::value.c().key_size, 4), {100, 1, 1, 1}, {100, 3, 3, 3}, {172, 16, 0, 1},
                      {172, 16, 0, 2});
     };
     init();
@@ -609,7 +601,6 @@ struct workload {
       }
     init();
   }
-  static constexpr std::size_t suite_key_size() { return Suite::value.c().key_size; }
 
   [[gnu::noinline]] void restore(op o, std::size_t k) {  // (callgrind-per-packet.sh counts its calls)
     const std::size_t i = k % m;
