@@ -1,9 +1,11 @@
 // encap-bench — the hot crypto path against the raw cipher, measured in the same run.
 //
 // Names: <backend>/<operation>/<suite>/<bytes>, e.g. botan/encap/aes-256-gcm-16/1414.
-//   raw           the backend's cipher + MAC alone over the bytes encap encrypts (baseline)
+//   raw           the backend's cipher + MAC alone over the bytes encap encrypts, where
+//                 encap's ESP packet lies (baseline)
 //   encap         the reference stack IPv4 / ESP tunnel / IPv4 / GRE, in place
-//   raw-open      the backend's verify + decrypt alone over the same bytes (baseline for decap)
+//   raw-open      the backend's verify + decrypt alone over the same bytes, where decap's
+//                 ESP packet lies (baseline for decap)
 //   decap         the reference stack, in place
 //   decap-forged  the same packet with one ICV bit flipped
 //   encap-vs-raw, decap-vs-raw-open, forged-vs-decap: the ratio of two of the above,
