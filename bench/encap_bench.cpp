@@ -633,7 +633,7 @@ struct workload {
     const std::size_t i = k % m;
     restore(o, k + ring::lead);
     switch (o) {
-      case op::raw:  // ring buffers too, so that both touch as much memory
+      case op::raw:  // on encap's ring, where encap's ESP packet lies: the same memory, the same placement
         raw.seal(enc[k].data() + esp_enc, fx.body_size(sizes[i]));
         benchmark::DoNotOptimize(enc[k].data());
         return true;
